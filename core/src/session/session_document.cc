@@ -1,0 +1,832 @@
+#include "sessionrig/session_document.h"
+
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace sessionrig {
+namespace {
+
+using nlohmann::json;
+
+#define SR_RETURN_IF_ERROR(expr)             \
+  do {                                       \
+    Status sr_status_ = (expr);              \
+    if (!sr_status_.ok()) return sr_status_; \
+  } while (false)
+
+std::string Sub(const std::string& path, std::string_view key) {
+  std::string out = path;
+  if (!out.empty()) out += '.';
+  out += key;
+  return out;
+}
+
+Status WrongType(const std::string& path, std::string_view what) {
+  std::string message = path;
+  message += " is not ";
+  message += what;
+  return Status(StatusCode::kWrongType, std::move(message));
+}
+
+Status ReadUint64(const json& v, const std::string& path, uint64_t* out) {
+  if (const auto* u = v.get_ptr<const json::number_unsigned_t*>()) {
+    *out = static_cast<uint64_t>(*u);
+    return Status::Ok();
+  }
+  if (const auto* i = v.get_ptr<const json::number_integer_t*>()) {
+    if (*i >= 0) {
+      *out = static_cast<uint64_t>(*i);
+      return Status::Ok();
+    }
+  }
+  return WrongType(path, "a non-negative integer");
+}
+
+Status ReadUint32(const json& v, const std::string& path, uint32_t* out) {
+  uint64_t wide = 0;
+  SR_RETURN_IF_ERROR(ReadUint64(v, path, &wide));
+  if (wide > std::numeric_limits<uint32_t>::max()) {
+    return WrongType(path, "an integer in 0..4294967295");
+  }
+  *out = static_cast<uint32_t>(wide);
+  return Status::Ok();
+}
+
+template <typename T>
+Status ReadOptionalUint32(const json& v, const std::string& path, std::optional<T>* out) {
+  uint32_t value = 0;
+  SR_RETURN_IF_ERROR(ReadUint32(v, path, &value));
+  *out = value;
+  return Status::Ok();
+}
+
+Status ReadBool(const json& v, const std::string& path, std::optional<bool>* out) {
+  if (const auto* b = v.get_ptr<const json::boolean_t*>()) {
+    *out = *b;
+    return Status::Ok();
+  }
+  return WrongType(path, "a boolean");
+}
+
+Status ReadString(const json& v, const std::string& path, std::size_t max_bytes, std::string* out) {
+  const auto* s = v.get_ptr<const json::string_t*>();
+  if (s == nullptr) return WrongType(path, "a string");
+  if (s->size() > max_bytes) {
+    return Status(StatusCode::kStringTooLong, path + " is " + std::to_string(s->size()) +
+                                                  " bytes, over the limit of " +
+                                                  std::to_string(max_bytes));
+  }
+  *out = *s;
+  return Status::Ok();
+}
+
+Status ReadOptionalString(const json& v, const std::string& path, std::size_t max_bytes,
+                          std::optional<std::string>* out) {
+  std::string s;
+  SR_RETURN_IF_ERROR(ReadString(v, path, max_bytes, &s));
+  *out = std::move(s);
+  return Status::Ok();
+}
+
+Status ReadTimestamp(const json& v, const std::string& path, std::size_t max_bytes,
+                     std::optional<std::string>* out) {
+  std::string s;
+  SR_RETURN_IF_ERROR(ReadString(v, path, max_bytes, &s));
+  int64_t seconds = 0;
+  if (!ParseRfc3339(s, &seconds)) return WrongType(path, "an RFC 3339 timestamp");
+  *out = std::move(s);
+  return Status::Ok();
+}
+
+// 1 to 20 decimal digits with value <= `max`; leading
+// zeros allowed only when `canonical` is false.
+bool ParseDecimal(std::string_view text, bool canonical, uint64_t max, uint64_t* out) {
+  if (text.empty() || text.size() > 20) return false;
+  if (canonical && text.size() > 1 && text[0] == '0') return false;
+  uint64_t value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return false;
+    const uint64_t digit = static_cast<uint64_t>(c - '0');
+    if (value > (max - digit) / 10) return false;
+    value = value * 10 + digit;
+  }
+  *out = value;
+  return true;
+}
+
+Status ReadXuid(const json& v, const std::string& path, uint64_t* out) {
+  const auto* s = v.get_ptr<const json::string_t*>();
+  if (s == nullptr ||
+      !ParseDecimal(*s, /*canonical=*/false, std::numeric_limits<uint64_t>::max(), out)) {
+    return WrongType(path, "an xuid (a decimal uint64 string)");
+  }
+  return Status::Ok();
+}
+
+Status RequireObject(const json& v, const std::string& path) {
+  return v.is_object() ? Status::Ok() : WrongType(path, "an object");
+}
+
+Status ReadObjectValue(const json& v, const std::string& path, json* out) {
+  SR_RETURN_IF_ERROR(RequireObject(v, path));
+  *out = v;
+  return Status::Ok();
+}
+
+Status ReadOptionalObject(const json& v, const std::string& path, std::optional<json>* out) {
+  SR_RETURN_IF_ERROR(RequireObject(v, path));
+  *out = v;
+  return Status::Ok();
+}
+
+Status CheckListSize(const json& v, const std::string& path, const SessionLimits& limits) {
+  if (!v.is_array()) return WrongType(path, "an array");
+  if (v.size() > limits.max_list_items) {
+    return Status(StatusCode::kTooManyMembers, path + " has " + std::to_string(v.size()) +
+                                                   " items, over the limit of " +
+                                                   std::to_string(limits.max_list_items));
+  }
+  return Status::Ok();
+}
+
+Status ReadIndexList(const json& v, const std::string& path, const SessionLimits& limits,
+                     std::optional<std::vector<uint32_t>>* out) {
+  SR_RETURN_IF_ERROR(CheckListSize(v, path, limits));
+  std::vector<uint32_t> list;
+  list.reserve(v.size());
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    uint32_t value = 0;
+    SR_RETURN_IF_ERROR(ReadUint32(v[i], path + "[" + std::to_string(i) + "]", &value));
+    list.push_back(value);
+  }
+  *out = std::move(list);
+  return Status::Ok();
+}
+
+Status ReadTimeout(const json& v, const std::string& path, SessionTimeout* out) {
+  if (v.is_null()) {
+    *out = SessionTimeout::Never();
+    return Status::Ok();
+  }
+  uint64_t ms = 0;
+  SR_RETURN_IF_ERROR(ReadUint64(v, path, &ms));
+  *out = SessionTimeout::Millis(ms);
+  return Status::Ok();
+}
+
+bool VisibilityFromName(std::string_view name, SessionVisibility* out) {
+  static constexpr SessionVisibility kAll[] = {SessionVisibility::kPrivate,
+                                               SessionVisibility::kVisible,
+                                               SessionVisibility::kOpen, SessionVisibility::kFull};
+  for (SessionVisibility v : kAll) {
+    if (name == SessionVisibilityName(v)) {
+      *out = v;
+      return true;
+    }
+  }
+  return false;
+}
+
+bool RestrictionFromName(std::string_view name, SessionRestriction* out) {
+  static constexpr SessionRestriction kAll[] = {
+      SessionRestriction::kNone, SessionRestriction::kLocal, SessionRestriction::kFollowed};
+  for (SessionRestriction r : kAll) {
+    if (name == SessionRestrictionName(r)) {
+      *out = r;
+      return true;
+    }
+  }
+  return false;
+}
+
+Status ReadRestriction(const json& v, const std::string& path,
+                       std::optional<SessionRestriction>* out) {
+  const auto* s = v.get_ptr<const json::string_t*>();
+  SessionRestriction r{};
+  if (s == nullptr || !RestrictionFromName(*s, &r)) {
+    return WrongType(path, "one of \"none\", \"local\", \"followed\"");
+  }
+  *out = r;
+  return Status::Ok();
+}
+
+// ---- Levels of the document -------------------------------------------------
+
+Status ParseConstantsSystem(const json& obj, const std::string& path, const SessionLimits& limits,
+                            SessionConstantsSystem* out) {
+  SR_RETURN_IF_ERROR(RequireObject(obj, path));
+  for (auto it = obj.cbegin(); it != obj.cend(); ++it) {
+    const std::string& key = it.key();
+    const json& v = it.value();
+    const std::string p = Sub(path, key);
+    if (key == "version") {
+      SR_RETURN_IF_ERROR(ReadOptionalUint32(v, p, &out->version));
+    } else if (key == "maxMembersCount") {
+      SR_RETURN_IF_ERROR(ReadOptionalUint32(v, p, &out->max_members_count));
+      if (*out->max_members_count < 1 || *out->max_members_count > limits.max_members) {
+        return WrongType(p, "in 1.." + std::to_string(limits.max_members));
+      }
+    } else if (key == "visibility") {
+      const auto* s = v.get_ptr<const json::string_t*>();
+      SessionVisibility vis{};
+      if (s == nullptr || !VisibilityFromName(*s, &vis)) {
+        return WrongType(p, "one of \"private\", \"visible\", \"open\", \"full\"");
+      }
+      out->visibility = vis;
+    } else if (key == "initiators") {
+      SR_RETURN_IF_ERROR(CheckListSize(v, p, limits));
+      std::vector<uint64_t> xuids;
+      xuids.reserve(v.size());
+      for (std::size_t i = 0; i < v.size(); ++i) {
+        uint64_t xuid = 0;
+        SR_RETURN_IF_ERROR(ReadXuid(v[i], p + "[" + std::to_string(i) + "]", &xuid));
+        xuids.push_back(xuid);
+      }
+      out->initiators = std::move(xuids);
+    } else if (key == "capabilities") {
+      SR_RETURN_IF_ERROR(RequireObject(v, p));
+      std::map<std::string, bool> caps;
+      for (auto c = v.cbegin(); c != v.cend(); ++c) {
+        const auto* b = c.value().get_ptr<const json::boolean_t*>();
+        if (b == nullptr) return WrongType(Sub(p, c.key()), "a boolean");
+        if (c.key().size() > limits.max_string_bytes) {
+          return Status(StatusCode::kStringTooLong, p + " has an overlong capability name");
+        }
+        caps.emplace_hint(caps.end(), c.key(), *b);
+      }
+      out->capabilities = std::move(caps);
+    } else if (key == "reservedRemovalTimeout") {
+      SR_RETURN_IF_ERROR(ReadTimeout(v, p, &out->reserved_removal_timeout));
+    } else if (key == "inactiveRemovalTimeout") {
+      SR_RETURN_IF_ERROR(ReadTimeout(v, p, &out->inactive_removal_timeout));
+    } else if (key == "readyRemovalTimeout") {
+      SR_RETURN_IF_ERROR(ReadTimeout(v, p, &out->ready_removal_timeout));
+    } else if (key == "sessionEmptyTimeout") {
+      SR_RETURN_IF_ERROR(ReadTimeout(v, p, &out->session_empty_timeout));
+    } else {
+      out->extra[key] = v;
+    }
+  }
+  return Status::Ok();
+}
+
+Status ParseConstants(const json& obj, const std::string& path, const SessionLimits& limits,
+                      SessionConstants* out) {
+  SR_RETURN_IF_ERROR(RequireObject(obj, path));
+  for (auto it = obj.cbegin(); it != obj.cend(); ++it) {
+    const std::string p = Sub(path, it.key());
+    if (it.key() == "system") {
+      SR_RETURN_IF_ERROR(ParseConstantsSystem(it.value(), p, limits, &out->system));
+    } else if (it.key() == "custom") {
+      SR_RETURN_IF_ERROR(ReadObjectValue(it.value(), p, &out->custom));
+    } else {
+      out->extra[it.key()] = it.value();
+    }
+  }
+  return Status::Ok();
+}
+
+Status ParsePropertiesSystem(const json& obj, const std::string& path, const SessionLimits& limits,
+                             SessionPropertiesSystem* out) {
+  SR_RETURN_IF_ERROR(RequireObject(obj, path));
+  for (auto it = obj.cbegin(); it != obj.cend(); ++it) {
+    const std::string& key = it.key();
+    const json& v = it.value();
+    const std::string p = Sub(path, key);
+    if (key == "keywords") {
+      SR_RETURN_IF_ERROR(CheckListSize(v, p, limits));
+      std::vector<std::string> keywords(v.size());
+      for (std::size_t i = 0; i < v.size(); ++i) {
+        SR_RETURN_IF_ERROR(ReadString(v[i], p + "[" + std::to_string(i) + "]",
+                                      limits.max_string_bytes, &keywords[i]));
+      }
+      out->keywords = std::move(keywords);
+    } else if (key == "turn") {
+      SR_RETURN_IF_ERROR(ReadIndexList(v, p, limits, &out->turn));
+    } else if (key == "joinRestriction") {
+      SR_RETURN_IF_ERROR(ReadRestriction(v, p, &out->join_restriction));
+    } else if (key == "readRestriction") {
+      SR_RETURN_IF_ERROR(ReadRestriction(v, p, &out->read_restriction));
+    } else if (key == "closed") {
+      SR_RETURN_IF_ERROR(ReadBool(v, p, &out->closed));
+    } else if (key == "locked") {
+      SR_RETURN_IF_ERROR(ReadBool(v, p, &out->locked));
+    } else if (key == "host") {
+      SR_RETURN_IF_ERROR(ReadOptionalString(v, p, limits.max_string_bytes, &out->host));
+    } else if (key == "owners") {
+      SR_RETURN_IF_ERROR(ReadIndexList(v, p, limits, &out->owners));
+    } else if (key == "matchmaking") {
+      SR_RETURN_IF_ERROR(ReadOptionalObject(v, p, &out->matchmaking));
+    } else {
+      out->extra[key] = v;
+    }
+  }
+  return Status::Ok();
+}
+
+Status ParseProperties(const json& obj, const std::string& path, const SessionLimits& limits,
+                       SessionProperties* out) {
+  SR_RETURN_IF_ERROR(RequireObject(obj, path));
+  for (auto it = obj.cbegin(); it != obj.cend(); ++it) {
+    const std::string p = Sub(path, it.key());
+    if (it.key() == "system") {
+      SR_RETURN_IF_ERROR(ParsePropertiesSystem(it.value(), p, limits, &out->system));
+    } else if (it.key() == "custom") {
+      SR_RETURN_IF_ERROR(ReadObjectValue(it.value(), p, &out->custom));
+    } else {
+      out->extra[it.key()] = it.value();
+    }
+  }
+  return Status::Ok();
+}
+
+Status ParseMembersInfo(const json& obj, const std::string& path, MembersInfo* out) {
+  SR_RETURN_IF_ERROR(RequireObject(obj, path));
+  for (auto it = obj.cbegin(); it != obj.cend(); ++it) {
+    const std::string& key = it.key();
+    const std::string p = Sub(path, key);
+    if (key == "first") {
+      SR_RETURN_IF_ERROR(ReadOptionalUint32(it.value(), p, &out->first));
+    } else if (key == "next") {
+      SR_RETURN_IF_ERROR(ReadOptionalUint32(it.value(), p, &out->next));
+    } else if (key == "count") {
+      SR_RETURN_IF_ERROR(ReadOptionalUint32(it.value(), p, &out->count));
+    } else if (key == "accepted") {
+      SR_RETURN_IF_ERROR(ReadOptionalUint32(it.value(), p, &out->accepted));
+    } else if (key == "active") {
+      SR_RETURN_IF_ERROR(ReadOptionalUint32(it.value(), p, &out->active));
+    } else {
+      out->extra[key] = it.value();
+    }
+  }
+  return Status::Ok();
+}
+
+Status ParseMemberConstants(const json& obj, const std::string& path, SessionMember* out) {
+  SR_RETURN_IF_ERROR(RequireObject(obj, path));
+  for (auto it = obj.cbegin(); it != obj.cend(); ++it) {
+    const std::string p = Sub(path, it.key());
+    if (it.key() == "system") {
+      const json& sys = it.value();
+      SR_RETURN_IF_ERROR(RequireObject(sys, p));
+      for (auto s = sys.cbegin(); s != sys.cend(); ++s) {
+        const std::string sp = Sub(p, s.key());
+        if (s.key() == "index") {
+          uint32_t index = 0;
+          SR_RETURN_IF_ERROR(ReadUint32(s.value(), sp, &index));
+          if (index != out->index) {
+            return Status(StatusCode::kMemberChain, sp + " is " + std::to_string(index) +
+                                                        " but the member's key is " +
+                                                        std::to_string(out->index));
+          }
+        } else if (s.key() == "xuid") {
+          uint64_t xuid = 0;
+          SR_RETURN_IF_ERROR(ReadXuid(s.value(), sp, &xuid));
+          out->xuid = xuid;
+        } else if (s.key() == "initialize") {
+          SR_RETURN_IF_ERROR(ReadBool(s.value(), sp, &out->initialize));
+        } else {
+          out->constants_system_extra[s.key()] = s.value();
+        }
+      }
+    } else if (it.key() == "custom") {
+      SR_RETURN_IF_ERROR(ReadObjectValue(it.value(), p, &out->constants_custom));
+    } else {
+      out->constants_extra[it.key()] = it.value();
+    }
+  }
+  return Status::Ok();
+}
+
+Status ParseMemberProperties(const json& obj, const std::string& path, const SessionLimits& limits,
+                             SessionMember* out) {
+  SR_RETURN_IF_ERROR(RequireObject(obj, path));
+  for (auto it = obj.cbegin(); it != obj.cend(); ++it) {
+    const std::string p = Sub(path, it.key());
+    if (it.key() == "system") {
+      const json& sys = it.value();
+      SR_RETURN_IF_ERROR(RequireObject(sys, p));
+      for (auto s = sys.cbegin(); s != sys.cend(); ++s) {
+        const std::string sp = Sub(p, s.key());
+        if (s.key() == "active") {
+          SR_RETURN_IF_ERROR(ReadBool(s.value(), sp, &out->active));
+        } else if (s.key() == "ready") {
+          SR_RETURN_IF_ERROR(ReadBool(s.value(), sp, &out->ready));
+        } else if (s.key() == "secureDeviceAddress") {
+          SR_RETURN_IF_ERROR(ReadOptionalString(s.value(), sp, limits.max_string_bytes,
+                                                &out->secure_device_address));
+        } else {
+          out->properties_system_extra[s.key()] = s.value();
+        }
+      }
+    } else if (it.key() == "custom") {
+      SR_RETURN_IF_ERROR(ReadObjectValue(it.value(), p, &out->properties_custom));
+    } else {
+      out->properties_extra[it.key()] = it.value();
+    }
+  }
+  return Status::Ok();
+}
+
+// REQUIRES: out->index is already set from the member's key.
+Status ParseMember(const json& obj, const std::string& path, const SessionLimits& limits,
+                   SessionMember* out) {
+  if (obj.is_null()) return Status(StatusCode::kNullMember, path + " is null");
+  SR_RETURN_IF_ERROR(RequireObject(obj, path));
+  for (auto it = obj.cbegin(); it != obj.cend(); ++it) {
+    const std::string& key = it.key();
+    const json& v = it.value();
+    const std::string p = Sub(path, key);
+    if (key == "constants") {
+      SR_RETURN_IF_ERROR(ParseMemberConstants(v, p, out));
+    } else if (key == "properties") {
+      SR_RETURN_IF_ERROR(ParseMemberProperties(v, p, limits, out));
+    } else if (key == "gamertag") {
+      SR_RETURN_IF_ERROR(ReadOptionalString(v, p, limits.max_gamertag_bytes, &out->gamertag));
+    } else if (key == "reserved") {
+      SR_RETURN_IF_ERROR(ReadBool(v, p, &out->reserved));
+    } else if (key == "activeTitleId") {
+      // MPSD sends title ids as decimal strings; numbers are accepted too.
+      uint64_t id = 0;
+      if (const auto* s = v.get_ptr<const json::string_t*>()) {
+        if (!ParseDecimal(*s, /*canonical=*/false, std::numeric_limits<uint32_t>::max(), &id)) {
+          return WrongType(p, "a decimal uint32 title id");
+        }
+        out->active_title_id = static_cast<uint32_t>(id);
+      } else {
+        SR_RETURN_IF_ERROR(ReadOptionalUint32(v, p, &out->active_title_id));
+      }
+    } else if (key == "joinTime") {
+      SR_RETURN_IF_ERROR(ReadTimestamp(v, p, limits.max_string_bytes, &out->join_time));
+    } else if (key == "roles") {
+      SR_RETURN_IF_ERROR(ReadOptionalObject(v, p, &out->roles));
+    } else if (key == "next") {
+      SR_RETURN_IF_ERROR(ReadOptionalUint32(v, p, &out->next));
+    } else {
+      out->extra[key] = v;
+    }
+  }
+  return Status::Ok();
+}
+
+// Parses `members` and orders it along the `next` chain into doc->members.
+// REQUIRES: doc->members_info is parsed.
+Status ParseMembers(const json& obj, const SessionLimits& limits, SessionDocument* doc) {
+  if (!obj.is_object()) return WrongType("members", "an object");
+  const std::size_t n = obj.size();
+  if (n > limits.max_members) {
+    return Status(StatusCode::kTooManyMembers, "members has " + std::to_string(n) +
+                                                   " entries, over the limit of " +
+                                                   std::to_string(limits.max_members));
+  }
+  if (n == 0) return Status::Ok();
+
+  std::vector<SessionMember> parsed(n);
+  std::unordered_map<uint32_t, std::size_t> slot_of_index;
+  slot_of_index.reserve(n);
+  std::size_t slot = 0;
+  for (auto it = obj.cbegin(); it != obj.cend(); ++it, ++slot) {
+    const std::string path = Sub("members", it.key());
+    uint64_t index = 0;
+    if (!ParseDecimal(it.key(), /*canonical=*/true, std::numeric_limits<uint32_t>::max(), &index)) {
+      return WrongType(path, "keyed by a canonical decimal member index");
+    }
+    parsed[slot].index = static_cast<uint32_t>(index);
+    SR_RETURN_IF_ERROR(ParseMember(it.value(), path, limits, &parsed[slot]));
+    // Keys are distinct strings and canonical, so indices are distinct.
+    slot_of_index.emplace(parsed[slot].index, slot);
+  }
+
+  const MembersInfo& info = doc->members_info;
+  if (!info.first) {
+    return Status(StatusCode::kMissingField, "members present but membersInfo.first absent");
+  }
+  if (info.next && slot_of_index.count(*info.next) != 0) {
+    return Status(StatusCode::kMemberChain,
+                  "membersInfo.next " + std::to_string(*info.next) + " is an existing member");
+  }
+  std::vector<bool> visited(n, false);
+  std::vector<SessionMember> ordered;
+  ordered.reserve(n);
+  uint32_t current = *info.first;
+  // Each step visits one new member or fails, so this ends after n steps.
+  for (std::size_t step = 0; step < n; ++step) {
+    auto found = slot_of_index.find(current);
+    if (found == slot_of_index.end()) {
+      return Status(StatusCode::kMemberChain,
+                    (step == 0 ? std::string("membersInfo.first") : "the chain") + " points to " +
+                        std::to_string(current) + ", which is not a member");
+    }
+    if (visited[found->second]) {
+      return Status(StatusCode::kMemberChain,
+                    "the chain loops back to member " + std::to_string(current));
+    }
+    visited[found->second] = true;
+    SessionMember& member = parsed[found->second];
+    if (step + 1 < n) {
+      if (!member.next) {
+        return Status(StatusCode::kMemberChain,
+                      "the chain ends at member " + std::to_string(member.index) + " after " +
+                          std::to_string(step + 1) + " of " + std::to_string(n) + " members");
+      }
+      current = *member.next;
+    } else if (member.next) {
+      if (slot_of_index.count(*member.next) != 0) {
+        return Status(StatusCode::kMemberChain,
+                      "the chain loops back to member " + std::to_string(*member.next));
+      }
+      if (info.next && *member.next != *info.next) {
+        return Status(StatusCode::kMemberChain,
+                      "the last member's next " + std::to_string(*member.next) +
+                          " differs from membersInfo.next " + std::to_string(*info.next));
+      }
+    }
+    ordered.push_back(std::move(member));
+  }
+  doc->members = std::move(ordered);
+  return Status::Ok();
+}
+
+// ---- Serialisation -----------------------------------------------------------
+
+json BaseObject(const json& extra) { return extra.is_object() ? extra : json::object(); }
+
+void PutIfNonEmpty(json& parent, const char* key, json child) {
+  if (child.is_object() && child.empty()) return;
+  parent[key] = std::move(child);
+}
+
+void PutTimeout(json& o, const char* key, const SessionTimeout& t) {
+  if (!t.present) return;
+  if (t.ms) {
+    o[key] = *t.ms;
+  } else {
+    o[key] = nullptr;
+  }
+}
+
+json ToJson(const SessionConstants& c) {
+  const SessionConstantsSystem& s = c.system;
+  json sys = BaseObject(s.extra);
+  if (s.version) sys["version"] = *s.version;
+  if (s.max_members_count) sys["maxMembersCount"] = *s.max_members_count;
+  if (s.visibility) sys["visibility"] = SessionVisibilityName(*s.visibility);
+  if (s.initiators) {
+    json list = json::array();
+    for (uint64_t x : *s.initiators) list.push_back(std::to_string(x));
+    sys["initiators"] = std::move(list);
+  }
+  if (s.capabilities) {
+    json caps = json::object();
+    for (const auto& [name, on] : *s.capabilities) caps[name] = on;
+    sys["capabilities"] = std::move(caps);
+  }
+  PutTimeout(sys, "reservedRemovalTimeout", s.reserved_removal_timeout);
+  PutTimeout(sys, "inactiveRemovalTimeout", s.inactive_removal_timeout);
+  PutTimeout(sys, "readyRemovalTimeout", s.ready_removal_timeout);
+  PutTimeout(sys, "sessionEmptyTimeout", s.session_empty_timeout);
+
+  json out = BaseObject(c.extra);
+  PutIfNonEmpty(out, "system", std::move(sys));
+  PutIfNonEmpty(out, "custom", c.custom);
+  return out;
+}
+
+json ToJson(const SessionProperties& p) {
+  const SessionPropertiesSystem& s = p.system;
+  json sys = BaseObject(s.extra);
+  if (s.keywords) sys["keywords"] = *s.keywords;
+  if (s.turn) sys["turn"] = *s.turn;
+  if (s.join_restriction) sys["joinRestriction"] = SessionRestrictionName(*s.join_restriction);
+  if (s.read_restriction) sys["readRestriction"] = SessionRestrictionName(*s.read_restriction);
+  if (s.closed) sys["closed"] = *s.closed;
+  if (s.locked) sys["locked"] = *s.locked;
+  if (s.host) sys["host"] = *s.host;
+  if (s.owners) sys["owners"] = *s.owners;
+  if (s.matchmaking) sys["matchmaking"] = *s.matchmaking;
+
+  json out = BaseObject(p.extra);
+  PutIfNonEmpty(out, "system", std::move(sys));
+  PutIfNonEmpty(out, "custom", p.custom);
+  return out;
+}
+
+json ToJson(const MembersInfo& m) {
+  json out = BaseObject(m.extra);
+  if (m.first) out["first"] = *m.first;
+  if (m.next) out["next"] = *m.next;
+  if (m.count) out["count"] = *m.count;
+  if (m.accepted) out["accepted"] = *m.accepted;
+  if (m.active) out["active"] = *m.active;
+  return out;
+}
+
+json ToJson(const SessionMember& m) {
+  json csys = BaseObject(m.constants_system_extra);
+  csys["index"] = m.index;
+  if (m.xuid) csys["xuid"] = std::to_string(*m.xuid);
+  if (m.initialize) csys["initialize"] = *m.initialize;
+  json constants = BaseObject(m.constants_extra);
+  constants["system"] = std::move(csys);
+  PutIfNonEmpty(constants, "custom", m.constants_custom);
+
+  json psys = BaseObject(m.properties_system_extra);
+  if (m.active) psys["active"] = *m.active;
+  if (m.ready) psys["ready"] = *m.ready;
+  if (m.secure_device_address) psys["secureDeviceAddress"] = *m.secure_device_address;
+  json properties = BaseObject(m.properties_extra);
+  PutIfNonEmpty(properties, "system", std::move(psys));
+  PutIfNonEmpty(properties, "custom", m.properties_custom);
+
+  json out = BaseObject(m.extra);
+  out["constants"] = std::move(constants);
+  PutIfNonEmpty(out, "properties", std::move(properties));
+  if (m.gamertag) out["gamertag"] = *m.gamertag;
+  if (m.reserved) out["reserved"] = *m.reserved;
+  if (m.active_title_id) out["activeTitleId"] = std::to_string(*m.active_title_id);
+  if (m.join_time) out["joinTime"] = *m.join_time;
+  if (m.roles) out["roles"] = *m.roles;
+  if (m.next) out["next"] = *m.next;
+  return out;
+}
+
+// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
+int64_t DaysFromCivil(int64_t y, int64_t m, int64_t d) {
+  y -= m <= 2 ? 1 : 0;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const int64_t yoe = y - era * 400;
+  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+// Reads exactly `width` digits at text[*pos].
+bool Digits(std::string_view text, std::size_t* pos, std::size_t width, int64_t* out) {
+  if (text.size() - *pos < width) return false;
+  int64_t value = 0;
+  for (std::size_t i = 0; i < width; ++i) {
+    const char c = text[*pos + i];
+    if (c < '0' || c > '9') return false;
+    value = value * 10 + (c - '0');
+  }
+  *pos += width;
+  *out = value;
+  return true;
+}
+
+bool Expect(std::string_view text, std::size_t* pos, char a, char b) {
+  if (*pos >= text.size() || (text[*pos] != a && text[*pos] != b)) return false;
+  ++*pos;
+  return true;
+}
+
+}  // namespace
+
+const char* SessionVisibilityName(SessionVisibility v) {
+  switch (v) {
+    case SessionVisibility::kPrivate:
+      return "private";
+    case SessionVisibility::kVisible:
+      return "visible";
+    case SessionVisibility::kOpen:
+      return "open";
+    case SessionVisibility::kFull:
+      return "full";
+  }
+  return "unknown";
+}
+
+const char* SessionRestrictionName(SessionRestriction r) {
+  switch (r) {
+    case SessionRestriction::kNone:
+      return "none";
+    case SessionRestriction::kLocal:
+      return "local";
+    case SessionRestriction::kFollowed:
+      return "followed";
+  }
+  return "unknown";
+}
+
+bool ParseRfc3339(std::string_view text, int64_t* unix_seconds) {
+  std::size_t pos = 0;
+  int64_t year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
+  if (!Digits(text, &pos, 4, &year) || !Expect(text, &pos, '-', '-') ||
+      !Digits(text, &pos, 2, &month) || !Expect(text, &pos, '-', '-') ||
+      !Digits(text, &pos, 2, &day) || !Expect(text, &pos, 'T', 't') ||
+      !Digits(text, &pos, 2, &hour) || !Expect(text, &pos, ':', ':') ||
+      !Digits(text, &pos, 2, &minute) || !Expect(text, &pos, ':', ':') ||
+      !Digits(text, &pos, 2, &second)) {
+    return false;
+  }
+  static constexpr int64_t kDaysIn[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  if (month < 1 || month > 12 || day < 1 || day > kDaysIn[month - 1] ||
+      (month == 2 && day == 29 && !leap) || hour > 23 || minute > 59 || second > 60) {
+    return false;
+  }
+  if (pos < text.size() && text[pos] == '.') {
+    ++pos;
+    const std::size_t start = pos;
+    while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') ++pos;
+    if (pos == start) return false;
+  }
+  int64_t offset_seconds = 0;
+  if (pos < text.size() && (text[pos] == 'Z' || text[pos] == 'z')) {
+    ++pos;
+  } else if (pos < text.size() && (text[pos] == '+' || text[pos] == '-')) {
+    const bool negative = text[pos] == '-';
+    ++pos;
+    int64_t oh = 0, om = 0;
+    if (!Digits(text, &pos, 2, &oh) || !Expect(text, &pos, ':', ':') ||
+        !Digits(text, &pos, 2, &om) || oh > 23 || om > 59) {
+      return false;
+    }
+    offset_seconds = (negative ? -1 : 1) * (oh * 3600 + om * 60);
+  } else {
+    return false;
+  }
+  if (pos != text.size()) return false;
+  *unix_seconds =
+      DaysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second - offset_seconds;
+  return true;
+}
+
+StatusOr<SessionDocument> ParseSessionDocument(const nlohmann::json& root,
+                                               const SessionLimits& limits) {
+  if (!root.is_object()) return WrongType("the session document", "an object");
+  SessionDocument doc;
+  const json* members = nullptr;
+  for (auto it = root.cbegin(); it != root.cend(); ++it) {
+    const std::string& key = it.key();
+    const json& v = it.value();
+    if (key == "contractVersion") {
+      SR_RETURN_IF_ERROR(ReadOptionalUint32(v, key, &doc.contract_version));
+    } else if (key == "branch") {
+      SR_RETURN_IF_ERROR(ReadOptionalString(v, key, limits.max_string_bytes, &doc.branch));
+    } else if (key == "changeNumber") {
+      uint64_t change = 0;
+      SR_RETURN_IF_ERROR(ReadUint64(v, key, &change));
+      doc.change_number = change;
+    } else if (key == "correlationId") {
+      SR_RETURN_IF_ERROR(ReadOptionalString(v, key, limits.max_string_bytes, &doc.correlation_id));
+    } else if (key == "searchHandle") {
+      SR_RETURN_IF_ERROR(ReadOptionalString(v, key, limits.max_string_bytes, &doc.search_handle));
+    } else if (key == "startTime") {
+      SR_RETURN_IF_ERROR(ReadTimestamp(v, key, limits.max_string_bytes, &doc.start_time));
+    } else if (key == "nextTimer") {
+      SR_RETURN_IF_ERROR(ReadTimestamp(v, key, limits.max_string_bytes, &doc.next_timer));
+    } else if (key == "constants") {
+      SR_RETURN_IF_ERROR(ParseConstants(v, key, limits, &doc.constants));
+    } else if (key == "properties") {
+      SR_RETURN_IF_ERROR(ParseProperties(v, key, limits, &doc.properties));
+    } else if (key == "membersInfo") {
+      SR_RETURN_IF_ERROR(ParseMembersInfo(v, key, &doc.members_info));
+    } else if (key == "members") {
+      members = &v;  // parsed last: the chain needs membersInfo
+    } else {
+      doc.extra[key] = v;
+    }
+  }
+  if (members != nullptr) SR_RETURN_IF_ERROR(ParseMembers(*members, limits, &doc));
+  return doc;
+}
+
+StatusOr<SessionDocument> ParseSessionDocument(std::string_view text, const JsonLimits& json_limits,
+                                               const SessionLimits& limits) {
+  StatusOr<json> parsed = ParseJsonStrict(text, json_limits);
+  if (!parsed.ok()) return parsed.status();
+  return ParseSessionDocument(*parsed, limits);
+}
+
+nlohmann::json SessionDocumentToJson(const SessionDocument& doc) {
+  json out = BaseObject(doc.extra);
+  if (doc.contract_version) out["contractVersion"] = *doc.contract_version;
+  if (doc.branch) out["branch"] = *doc.branch;
+  if (doc.change_number) out["changeNumber"] = *doc.change_number;
+  if (doc.correlation_id) out["correlationId"] = *doc.correlation_id;
+  if (doc.search_handle) out["searchHandle"] = *doc.search_handle;
+  if (doc.start_time) out["startTime"] = *doc.start_time;
+  if (doc.next_timer) out["nextTimer"] = *doc.next_timer;
+  PutIfNonEmpty(out, "constants", ToJson(doc.constants));
+  PutIfNonEmpty(out, "properties", ToJson(doc.properties));
+  PutIfNonEmpty(out, "membersInfo", ToJson(doc.members_info));
+  if (!doc.members.empty()) {
+    json members = json::object();
+    for (const SessionMember& m : doc.members) members[std::to_string(m.index)] = ToJson(m);
+    out["members"] = std::move(members);
+  }
+  return out;
+}
+
+std::string SerializeSessionDocument(const SessionDocument& doc) {
+  return SessionDocumentToJson(doc).dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+#undef SR_RETURN_IF_ERROR
+
+}  // namespace sessionrig
