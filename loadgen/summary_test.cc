@@ -1,0 +1,270 @@
+#include "loadgen/summary.h"
+
+#include <cmath>
+#include <functional>
+#include <random>
+#include <sstream>
+#include <string>
+
+#include <gtest/gtest.h>
+
+namespace sessionrig::loadgen {
+namespace {
+
+using nlohmann::json;
+
+// A filled-in summary of one shard; `seed` varies the recorded data.
+Summary MakeShard(std::uint64_t seed, double duration_s) {
+  Summary s;
+  s.scenario = "lobby";
+  s.target = "embedded";
+  s.mode = "sync";
+  s.duration_s = duration_s;
+  s.seed = seed;
+  std::mt19937_64 rng(seed);
+  std::lognormal_distribution<double> latency(std::log(3000.0), 0.7);
+  for (int i = 0; i < 5000; ++i) {
+    const auto service = static_cast<std::int64_t>(latency(rng));
+    const auto lag = static_cast<std::int64_t>(rng() % 2000);
+    s.uncorrected_us.Record(service);
+    s.corrected_us.Record(service + lag);
+    s.schedule_lag_us.Record(lag);
+  }
+  for (int i = 0; i < 1000; ++i) {
+    s.action_latency_us.Record(static_cast<std::int64_t>(latency(rng)) * 2);
+    s.action_attempts.Record(1 + static_cast<std::int64_t>(rng() % 4));
+  }
+  s.writes[WriteStatus::kUpdated] = 4000;
+  s.writes[WriteStatus::kCreated] = 10;
+  s.writes[WriteStatus::kOutOfSync] = 900;
+  s.writes[WriteStatus::kTimeout] = 60;
+  s.writes[WriteStatus::kConflict] = 30;
+  s.actions.succeeded = 990;
+  s.actions.failed = 10;
+  s.schedule.planned = 5100;
+  s.schedule.started = 5000;
+  s.schedule.dropped = 100;
+  s.consistency.checked = true;
+  s.consistency.verdict = "ok";
+  s.consistency.acknowledged = 4010;
+  s.thresholds.push_back(ThresholdResult{"p99<50ms", true, 12.5});
+  FillDerived(s);
+  return s;
+}
+
+TEST(SummaryTest, FillDerivedComputesRatesAndPercentiles) {
+  const Summary s = MakeShard(1, 10.0);
+  EXPECT_EQ(s.writes.total, 5000u);
+  EXPECT_DOUBLE_EQ(s.conflict_rate, 900.0 / 5000.0);
+  EXPECT_DOUBLE_EQ(s.throughput_wps, 500.0);
+  EXPECT_DOUBLE_EQ(s.latency_ms.corrected.p99,
+                   static_cast<double>(s.corrected_us.ValueAtPercentile(99)) / 1000.0);
+  EXPECT_DOUBLE_EQ(s.latency_ms.uncorrected.max,
+                   static_cast<double>(s.uncorrected_us.Max()) / 1000.0);
+  EXPECT_GE(s.latency_ms.corrected.p50, s.latency_ms.uncorrected.p50);
+  EXPECT_EQ(s.actions.total, 1000u);
+  EXPECT_EQ(s.actions.attempts.max, 4.0);
+  EXPECT_NEAR(s.actions.attempts.mean, 2.5, 0.2);
+  EXPECT_DOUBLE_EQ(ErrorRate(s), 90.0 / 5000.0);
+
+  Summary empty;
+  FillDerived(empty);
+  EXPECT_EQ(empty.conflict_rate, 0);
+  EXPECT_EQ(empty.throughput_wps, 0);
+  EXPECT_EQ(ErrorRate(empty), 0);
+}
+
+TEST(SummaryTest, JsonHasEverySchemaField) {
+  const json j = ToJson(MakeShard(1, 10.0));
+  EXPECT_EQ(j["schema"], "sessionrig.loadgen.summary/v1");
+  for (const char* key : {"scenario", "target", "mode", "duration_s", "seed", "writes",
+                          "conflict_rate", "throughput_wps", "latency_ms", "actions", "schedule",
+                          "consistency", "thresholds", "histogram"}) {
+    EXPECT_TRUE(j.contains(key)) << key;
+  }
+  EXPECT_EQ(j["writes"]["by_status"].size(), 11u);
+  for (const char* key :
+       {"updated", "created", "out_of_sync", "session_deleted", "conflict", "access_denied",
+        "not_found", "http_error", "transport_error", "timeout", "parse_error"}) {
+    EXPECT_TRUE(j["writes"]["by_status"][key].is_number_unsigned()) << key;
+  }
+  for (const char* key : {"p50", "p90", "p99", "p999", "max"}) {
+    EXPECT_TRUE(j["latency_ms"]["corrected"][key].is_number()) << key;
+    EXPECT_TRUE(j["latency_ms"]["uncorrected"][key].is_number()) << key;
+  }
+  EXPECT_TRUE(j["actions"]["attempts"]["mean"].is_number());
+  EXPECT_TRUE(j["actions"]["latency_ms"]["p99"].is_number());
+  EXPECT_TRUE(j["schedule"]["lag_ms"]["max"].is_number());
+  EXPECT_EQ(j["schedule"]["dropped"], 100);
+  EXPECT_EQ(j["consistency"]["verdict"], "ok");
+  EXPECT_EQ(j["thresholds"][0]["expr"], "p99<50ms");
+  EXPECT_EQ(j["histogram"], j["histograms"]["corrected"]);
+  EXPECT_EQ(j["histograms"].size(), 5u);
+  EXPECT_TRUE(ValidateSummaryJson(j).ok()) << ValidateSummaryJson(j).ToString();
+}
+
+TEST(SummaryTest, JsonRoundTrip) {
+  const Summary s = MakeShard(3, 7.5);
+  StatusOr<Summary> back = FromJson(ToJson(s));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(ToJson(*back), ToJson(s));
+  EXPECT_EQ(back->corrected_us.Encode(), s.corrected_us.Encode());
+  EXPECT_EQ(back->writes[WriteStatus::kTimeout], 60u);
+  // Through text and the strict parser, as `loadgen merge` reads files.
+  StatusOr<Summary> parsed = ParseSummary(ToJson(s).dump(2));
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(ToJson(*parsed), ToJson(s));
+}
+
+// Applies `mutate` to a valid summary JSON and expects FromJson to fail
+// with `code` and a message starting with `message_prefix`.
+void ExpectInvalid(const std::function<void(json&)>& mutate, StatusCode code,
+                   const std::string& message_prefix) {
+  json j = ToJson(MakeShard(1, 10.0));
+  mutate(j);
+  const Status s = ValidateSummaryJson(j);
+  EXPECT_EQ(s.code(), code) << s.ToString();
+  EXPECT_EQ(s.message().rfind(message_prefix, 0), 0u) << s.message();
+}
+
+TEST(SummaryTest, ValidationNamesTheFieldPath) {
+  ExpectInvalid([](json& j) { j["writes"]["by_status"]["updated"] = -1; }, StatusCode::kWrongType,
+                "writes.by_status.updated: expected a non-negative integer");
+  ExpectInvalid([](json& j) { j["writes"]["by_status"]["updated"] = 1.5; }, StatusCode::kWrongType,
+                "writes.by_status.updated: expected a non-negative integer");
+  ExpectInvalid([](json& j) { j["writes"]["by_status"].erase("timeout"); },
+                StatusCode::kMissingField, "writes.by_status.timeout: missing");
+  ExpectInvalid([](json& j) { j["writes"]["by_status"]["teapot"] = 0; }, StatusCode::kWrongType,
+                "writes.by_status.teapot: unknown status");
+  ExpectInvalid([](json& j) { j["writes"]["total"] = 1; }, StatusCode::kWrongType,
+                "writes.total: 1 is not the sum of writes.by_status (5000)");
+  ExpectInvalid([](json& j) { j["schema"] = "sessionrig.loadgen.summary/v2"; },
+                StatusCode::kWrongType, "schema: expected");
+  ExpectInvalid([](json& j) { j.erase("scenario"); }, StatusCode::kMissingField,
+                "scenario: missing");
+  ExpectInvalid([](json& j) { j["duration_s"] = "10s"; }, StatusCode::kWrongType,
+                "duration_s: expected a number");
+  ExpectInvalid([](json& j) { j["latency_ms"]["uncorrected"].erase("p999"); },
+                StatusCode::kMissingField, "latency_ms.uncorrected.p999: missing");
+  ExpectInvalid([](json& j) { j["actions"]["attempts"]["p99"] = nullptr; }, StatusCode::kWrongType,
+                "actions.attempts.p99: expected a number");
+  ExpectInvalid([](json& j) { j["schedule"]["lag_ms"] = json::array(); }, StatusCode::kWrongType,
+                "schedule.lag_ms: expected an object");
+  ExpectInvalid([](json& j) { j["consistency"]["verdict"] = "fine"; }, StatusCode::kWrongType,
+                "consistency.verdict: expected one of");
+  ExpectInvalid([](json& j) { j["consistency"]["checked"] = false; }, StatusCode::kWrongType,
+                "consistency.verdict: \"ok\" contradicts consistency.checked");
+  ExpectInvalid([](json& j) { j["consistency"]["examples"] = json::array({1}); },
+                StatusCode::kWrongType, "consistency.examples.0: expected a string");
+  ExpectInvalid([](json& j) { j["thresholds"][0].erase("ok"); }, StatusCode::kMissingField,
+                "thresholds.0.ok: missing");
+  ExpectInvalid([](json& j) { j["histogram"] = "hdr1:AAAA"; }, StatusCode::kWrongType,
+                "histogram: differs from histograms.corrected");
+  ExpectInvalid(
+      [](json& j) {
+        j["histogram"] = "garbage";
+        j["histograms"]["corrected"] = "garbage";
+      },
+      StatusCode::kWrongType, "histograms.corrected: histogram: expected the 'hdr1:' prefix");
+  ExpectInvalid([](json& j) { j.erase("histograms"); }, StatusCode::kMissingField,
+                "histograms: missing");
+  ExpectInvalid([](json& j) { j = json::array(); }, StatusCode::kWrongType,
+                "(root): expected an object");
+}
+
+TEST(SummaryTest, ExtraFieldsAreIgnored) {
+  json j = ToJson(MakeShard(1, 10.0));
+  j["future_field"] = {{"anything", 1}};
+  EXPECT_TRUE(ValidateSummaryJson(j).ok());
+}
+
+TEST(SummaryTest, ParseSummaryRejectsBadText) {
+  EXPECT_FALSE(ParseSummary("{").ok());
+  EXPECT_FALSE(ParseSummary("[]").ok());
+}
+
+TEST(SummaryTest, MergeIsExact) {
+  const Summary a = MakeShard(1, 10.0);
+  Summary b = MakeShard(2, 12.0);
+  b.consistency.verdict = "violated";
+  b.consistency.violations = 2;
+  b.consistency.examples = {"lost update: x"};
+  b.target = "http://other";
+  StatusOr<Summary> merged = Merge({a, b});
+  ASSERT_TRUE(merged.ok()) << merged.status().ToString();
+  const Summary& m = *merged;
+  EXPECT_EQ(m.writes.total, 10000u);
+  EXPECT_EQ(m.writes[WriteStatus::kOutOfSync], 1800u);
+  EXPECT_DOUBLE_EQ(m.conflict_rate, 0.18);
+  EXPECT_DOUBLE_EQ(m.duration_s, 12.0);
+  EXPECT_DOUBLE_EQ(m.throughput_wps, 10000.0 / 12.0);
+  EXPECT_EQ(m.schedule.dropped, 200u);
+  EXPECT_EQ(m.actions.total, 2000u);
+  EXPECT_EQ(m.target, "mixed");
+  EXPECT_TRUE(m.thresholds.empty());
+  EXPECT_EQ(m.consistency.verdict, "violated");
+  EXPECT_EQ(m.consistency.violations, 2u);
+  EXPECT_EQ(m.consistency.acknowledged, 8020u);
+
+  // The merged histogram is what recording both shards in one would give.
+  HdrHistogram all = a.corrected_us;
+  ASSERT_TRUE(all.Merge(b.corrected_us).ok());
+  EXPECT_EQ(m.corrected_us.Encode(), all.Encode());
+  EXPECT_DOUBLE_EQ(m.latency_ms.corrected.p99,
+                   static_cast<double>(all.ValueAtPercentile(99)) / 1000.0);
+
+  // Merging via JSON files gives the same result.
+  StatusOr<Summary> a2 = FromJson(ToJson(a));
+  StatusOr<Summary> b2 = FromJson(ToJson(b));
+  ASSERT_TRUE(a2.ok() && b2.ok());
+  StatusOr<Summary> merged2 = Merge({*a2, *b2});
+  ASSERT_TRUE(merged2.ok());
+  EXPECT_EQ(ToJson(*merged2), ToJson(m));
+}
+
+TEST(SummaryTest, MergeConsistencyNotChecked) {
+  Summary a = MakeShard(1, 1.0);
+  a.consistency = ConsistencyResult{};
+  StatusOr<Summary> merged = Merge({a, a});
+  ASSERT_TRUE(merged.ok());
+  EXPECT_EQ(merged->consistency.verdict, "not_checked");
+  EXPECT_FALSE(merged->consistency.checked);
+}
+
+TEST(SummaryTest, MergeRejectsMismatches) {
+  EXPECT_EQ(Merge({}).status().code(), StatusCode::kInvalidArgument);
+  Summary a = MakeShard(1, 1.0);
+  Summary b = MakeShard(2, 1.0);
+  b.scenario = "append";
+  EXPECT_NE(Merge({a, b}).status().message().find("scenario \"append\" differs"),
+            std::string::npos);
+  Summary c = MakeShard(2, 1.0);
+  c.mode = "update";
+  EXPECT_NE(Merge({a, c}).status().message().find("mode \"update\" differs"), std::string::npos);
+  Summary d = MakeShard(2, 1.0);
+  d.uncorrected_us = HdrHistogram(2);
+  const Status s = Merge({a, d}).status();
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message().rfind("summary 1: histograms.uncorrected: ", 0), 0u) << s.message();
+}
+
+TEST(SummaryTest, PrintSummaryShowsEverything) {
+  Summary s = MakeShard(1, 10.0);
+  s.consistency.verdict = "violated";
+  s.consistency.violations = 1;
+  s.consistency.examples = {"lost update: acknowledged token \"t2\""};
+  s.thresholds.push_back(ThresholdResult{"conflict_rate<0.1", false, 0.18});
+  std::ostringstream out;
+  PrintSummary(out, s);
+  const std::string text = out.str();
+  for (const char* needle : {"scenario lobby", "500.0/s", "out_of_sync", "18.00%", "conflict_rate",
+                             "error_rate", "1.80%", "corrected", "uncorrected", "p99.9",
+                             "attempts/action", "planned 5100, started 5000, dropped 100",
+                             "lag (ms)", "violated (4010 acknowledged writes, 1 violations)",
+                             "lost update", "\u2713 p99<50ms", "\u2717 conflict_rate<0.1"}) {
+    EXPECT_NE(text.find(needle), std::string::npos) << needle << "\n" << text;
+  }
+}
+
+}  // namespace
+}  // namespace sessionrig::loadgen
