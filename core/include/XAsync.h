@@ -3,7 +3,11 @@
 // An async call is started with an XAsyncBlock the caller owns; the block
 // must stay alive, and must not be reused, until the call completes. The
 // completion callback runs on the block's queue's Completion port (the
-// process default queue if `queue` is null).
+// process default queue if `queue` is null), also when that queue is
+// terminating (then inline on the thread that completes the call). After
+// the callback returns, sessionrig no longer touches the block: the callback
+// may free it, or reuse it for the next call (after reading the result).
+// Thread-safety: all functions may be called from any thread.
 #pragma once
 
 #include "XTaskQueue.h"
@@ -25,7 +29,8 @@ struct XAsyncBlock {
 STDAPI XAsyncGetStatus(XAsyncBlock* asyncBlock, bool wait) XBL_NOEXCEPT;
 
 // Size in bytes of the call's result payload; E_PENDING while running; the
-// call's failure HRESULT if it failed (no payload).
+// call's failure HRESULT if it failed (no payload; `*bufferSize` set to 0);
+// E_ILLEGAL_METHOD_CALL once the result was read.
 STDAPI XAsyncGetResultSize(XAsyncBlock* asyncBlock, size_t* bufferSize) XBL_NOEXCEPT;
 
 // Requests cancellation. A running call completes with E_ABORT (in sessionrig

@@ -8,6 +8,9 @@
 //   Immediate             callbacks run on the submitting thread, inline
 // Thread-safety: every function may be called from any thread. A Manual
 // port's callbacks run on whichever thread calls XTaskQueueDispatch.
+// ThreadPool and SerializedThreadPool ports share one process-wide pool of
+// max(4, hardware threads) workers, which also fires delayed callbacks; a
+// callback that blocks holds a pool thread.
 #pragma once
 
 #include "xsapi-c/pal.h"
@@ -38,8 +41,13 @@ STDAPI XTaskQueueDuplicateHandle(XTaskQueueHandle queueHandle,
 // frees it once every pending callback has run or been canceled.
 STDAPI_(void) XTaskQueueCloseHandle(XTaskQueueHandle queue) XBL_NOEXCEPT;
 
-// Stops accepting callbacks, runs pending ones with canceled=true, then calls
-// `callback` (may be null). With `wait` true, returns after all of that.
+// Stops accepting callbacks, runs pending ones (ready and delayed) with
+// canceled=true, waits for running ones, then calls `callback` (may be
+// null). With `wait` true, canceled callbacks run on the calling thread and
+// this returns after all of that; otherwise they and `callback` run on a
+// pool thread (or the thread that finishes the last running callback).
+// Returns E_ILLEGAL_METHOD_CALL, doing nothing, for wait=true from inside a
+// callback of this queue (it would wait for itself).
 STDAPI XTaskQueueTerminate(XTaskQueueHandle queue, bool wait, void* callbackContext,
                            XTaskQueueTerminatedCallback* callback) XBL_NOEXCEPT;
 
@@ -47,7 +55,8 @@ STDAPI XTaskQueueTerminate(XTaskQueueHandle queue, bool wait, void* callbackCont
 STDAPI XTaskQueueSubmitCallback(XTaskQueueHandle queue, XTaskQueuePort port,
                                 void* callbackContext, XTaskQueueCallback* callback) XBL_NOEXCEPT;
 
-// Queues `callback` on `port` after `delayMs` milliseconds.
+// Queues `callback` on `port` after `delayMs` milliseconds (at least; the
+// pool fires it). On an Immediate port it then runs on that pool thread.
 STDAPI XTaskQueueSubmitDelayedCallback(XTaskQueueHandle queue, XTaskQueuePort port,
                                        uint32_t delayMs, void* callbackContext,
                                        XTaskQueueCallback* callback) XBL_NOEXCEPT;

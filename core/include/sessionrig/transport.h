@@ -51,7 +51,13 @@ using CompletionFn = std::function<void(HttpResponse&&)>;
 
 struct TransportOptions {
   uint32_t max_in_flight = 1024;           // admission cap; excess is failed, never queued in libcurl
-  uint32_t max_connections_per_host = 0;   // 0: unlimited
+  // 0: unlimited. Set below the transfers a host gets, HTTP/1.1 transfers
+  // beyond it wait in libcurl for a free connection (not failed).
+  uint32_t max_connections_per_host = 0;
+  // kAuto: h2 via ALPN on https, HTTP/1.1 on cleartext. kHttp2PriorKnowledge:
+  // h2c without upgrade; streams multiplex on one connection, except with
+  // libcurl < 8.0.0, whose h2c connection reuse is broken (curl #10634):
+  // there every transfer opens its own connection.
   enum class HttpVersion { kAuto, kHttp11, kHttp2PriorKnowledge } http_version = HttpVersion::kAuto;
   uint64_t max_response_bytes = 16u << 20;  // bytes; a larger body fails with SR_E_RESPONSE_TOO_LARGE
 };
@@ -64,7 +70,8 @@ class Transport {
   // driving thread, never inline inside Start).
   virtual TransferId Start(HttpRequest request, CompletionFn done) = 0;
   // Aborts a transfer: its completion runs with E_ABORT unless it already
-  // completed. Unknown ids are ignored.
+  // completed. Unknown ids are ignored. The completion runs on the driving
+  // thread (owner-driven: in the next Poll), never inline inside Cancel.
   virtual void Cancel(TransferId id) = 0;
   virtual uint32_t InFlight() const = 0;
   // True if methods must be called on the owning thread only.

@@ -1,0 +1,144 @@
+// transport/curl_transport.h (private): the owner-driven libcurl transport
+// behind sessionrig/transport.h, with the few extra hooks the threaded
+// transport needs.
+//
+// One CURLM driven by curl_multi_socket_action: libcurl's sockets and a
+// timerfd (its timeout) sit in one epoll set, plus an eventfd that makes
+// Poll return for completions queued outside libcurl (cancel, admission
+// failures) and an optional wake fd owned by someone else.
+//
+// Thread-safety: none. Every method must be called on the owning thread,
+// except as noted. Completions run on that thread, inside Poll() or the
+// destructor, never inside Start() or Cancel().
+#pragma once
+
+#include <curl/curl.h>
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "sessionrig/transport.h"
+
+namespace sessionrig {
+
+// RAII owners of libcurl handles.
+struct CurlMultiDeleter {
+  void operator()(CURLM* multi) const { curl_multi_cleanup(multi); }
+};
+struct CurlEasyDeleter {
+  void operator()(CURL* easy) const { curl_easy_cleanup(easy); }
+};
+struct CurlSlistDeleter {
+  void operator()(curl_slist* list) const { curl_slist_free_all(list); }
+};
+using CurlMultiPtr = std::unique_ptr<CURLM, CurlMultiDeleter>;
+using CurlEasyPtr = std::unique_ptr<CURL, CurlEasyDeleter>;
+using CurlSlistPtr = std::unique_ptr<curl_slist, CurlSlistDeleter>;
+
+// An owned file descriptor, closed on destruction.
+class UniqueFd {
+ public:
+  UniqueFd() = default;
+  explicit UniqueFd(int fd) : fd_(fd) {}
+  UniqueFd(UniqueFd&& other) noexcept : fd_(other.Release()) {}
+  UniqueFd& operator=(UniqueFd&& other) noexcept;
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+  ~UniqueFd();
+
+  int get() const { return fd_; }
+  bool valid() const { return fd_ >= 0; }
+  int Release() {
+    int fd = fd_;
+    fd_ = -1;
+    return fd;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+// Calls curl_global_init once per process (thread-safe).
+void EnsureCurlGlobalInit();
+
+class CurlTransport final : public OwnerDrivenTransport {
+ public:
+  static StatusOr<std::unique_ptr<CurlTransport>> Create(const TransportOptions& options);
+
+  // Aborts transfers in flight: each completion runs here with E_ABORT
+  // (completions already queued keep their result). Completions that start
+  // new transfers get E_ABORT for those too.
+  // REQUIRES: not called from one of this transport's completions.
+  ~CurlTransport() override;
+
+  TransferId Start(HttpRequest request, CompletionFn done) override;
+  void Cancel(TransferId id) override;
+  uint32_t InFlight() const override;
+  uint32_t Poll(int timeout_ms) override;
+  int wait_fd() const override { return epoll_fd_.get(); }
+
+  // Start() with an id chosen by the caller (the threaded transport hands
+  // out ids on other threads). REQUIRES: `id` is non-zero and not in use.
+  void StartWithId(TransferId id, HttpRequest request, CompletionFn done);
+
+  // Adds `fd` (an eventfd owned by the caller, which must outlive this
+  // transport) to the wait set: Poll returns when it is readable and reads
+  // it to clear it. Writing to it is how other threads wake the owner.
+  [[nodiscard]] Status AddWakeFd(int fd);
+
+  // Called on the owning thread after each completion has returned.
+  void SetCompletionObserver(void (*observer)(void* arg), void* arg) {
+    observer_ = observer;
+    observer_arg_ = arg;
+  }
+
+ private:
+  struct Transfer;
+
+  explicit CurlTransport(const TransportOptions& options);
+
+  static int OnSocket(CURL* easy, curl_socket_t socket, int what, void* user, void* socket_user);
+  static int OnTimer(CURLM* multi, long timeout_ms, void* user);  // NOLINT(runtime/int): libcurl
+  static size_t OnHeader(char* data, size_t size, size_t count, void* user);
+  static size_t OnBody(char* data, size_t size, size_t count, void* user);
+
+  std::unique_ptr<Transfer> TakeTransfer();
+  void Recycle(std::unique_ptr<Transfer> t);
+  [[nodiscard]] CURLcode Configure(Transfer* t);
+  void FailLater(std::unique_ptr<Transfer> t, HRESULT hr, const char* detail);
+  void SocketAction(curl_socket_t socket, int mask);
+  void RunDueTimeouts();
+  void CollectFinished();
+  void DeliverReady();
+  void SignalSelf();
+
+  // Constant after construction.
+  TransportOptions options_;
+  UniqueFd epoll_fd_;
+  UniqueFd timer_fd_;  // libcurl's timeout
+  UniqueFd event_fd_;  // readable while completions wait in ready_
+  int wake_fd_ = -1;   // AddWakeFd; not owned
+  void (*observer_)(void*) = nullptr;
+  void* observer_arg_ = nullptr;
+  // Declared after the fds: libcurl may call OnSocket while it is destroyed.
+  CurlMultiPtr multi_;
+
+  // Owner-thread state.
+  TransferId next_id_ = 1;
+  std::unordered_map<TransferId, std::unique_ptr<Transfer>> active_;  // in libcurl
+  std::deque<std::unique_ptr<Transfer>> ready_;   // finished; completion not yet run
+  std::vector<std::unique_ptr<Transfer>> spare_;  // reusable, with their easy handles
+  bool timeout_due_ = false;                      // libcurl asked for a 0 ms timeout
+  bool in_poll_ = false;
+  bool self_signaled_ = false;  // event_fd_ holds an unread signal
+  bool closing_ = false;        // in the destructor
+};
+
+// Maps a finished transfer's CURLcode to an HRESULT, refining
+// CURLE_COULDNT_CONNECT with the OS errno (ECONNREFUSED or not).
+HRESULT HResultFromCurlResult(CURLcode code, long os_errno);  // NOLINT(runtime/int): libcurl
+
+}  // namespace sessionrig
