@@ -178,10 +178,11 @@ int main(int argc, char** argv) {
     failed += !u.joined && !u.full;
     attempts += u.attempts;
   }
-  std::printf("\n%zu users, lobby capacity %u: %d joined, %d refused (full), %d failed; "
-              "%d writes, %.2f writes per user (412 retries included)\n",
-              users.size(), capacity, joined, full, failed, attempts,
-              static_cast<double>(attempts) / static_cast<double>(users.size()));
+  std::printf(
+      "\n%zu users, lobby capacity %u: %d joined, %d refused (full), %d failed; "
+      "%d writes, %.2f writes per user (412 retries included)\n",
+      users.size(), capacity, joined, full, failed, attempts,
+      static_cast<double>(attempts) / static_cast<double>(users.size()));
   bool ok = failed == 0 && joined == static_cast<int>(std::min<size_t>(capacity, users.size()));
   return ok ? 0 : 1;
 }

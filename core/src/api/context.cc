@@ -12,7 +12,7 @@ namespace {
 
 constexpr std::string_view kDefaultEndpoint = "https://sessiondirectory.xboxlive.com";
 constexpr std::chrono::milliseconds kDefaultTimeout{20000};  // the SDK's call window
-constexpr std::size_t kMaxAuthorizationBytes = 16u << 10;  // SDK tokens are a few KiB
+constexpr std::size_t kMaxAuthorizationBytes = 16u << 10;    // SDK tokens are a few KiB
 
 // True for "http://host..." / "https://host..." with a non-empty host and no
 // whitespace or control characters anywhere.

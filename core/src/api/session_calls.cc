@@ -105,14 +105,13 @@ HRESULT CALLBACK ServiceCallProvider(XAsyncOp op, const XAsyncProviderData* data
       }
       XAsyncBlock* async = data->async;
       Transport* transport = ContextTransport(*call->context);
-      TransferId id =
-          transport->Start(std::move(call->request), [call, async](HttpResponse&& r) {
-            call->response = std::move(r);
-            if (FAILED(XAsyncSchedule(async, 0))) {
-              // The queue is terminating: complete here so the call still ends.
-              XAsyncComplete(async, E_ABORT, 0);
-            }
-          });
+      TransferId id = transport->Start(std::move(call->request), [call, async](HttpResponse&& r) {
+        call->response = std::move(r);
+        if (FAILED(XAsyncSchedule(async, 0))) {
+          // The queue is terminating: complete here so the call still ends.
+          XAsyncComplete(async, E_ABORT, 0);
+        }
+      });
       call->transfer.store(id, std::memory_order_release);
       if (call->cancel_requested.load(std::memory_order_acquire)) transport->Cancel(id);
       return S_OK;
@@ -226,9 +225,9 @@ STDAPI XblMultiplayerWriteSessionAsync(XblContextHandle xblContext,
   call->xuid = sessionrig::SessionXuid(*multiplayerSession);
   call->reference = ref;
   HRESULT hr = sessionrig::PrepareRequest(call, "PUT");
-  if (SUCCEEDED(hr) && !sessionrig::ConditionalHeader(
-                           writeMode, sessionrig::SessionEtag(*multiplayerSession),
-                           &call->request.headers)) {
+  if (SUCCEEDED(hr) &&
+      !sessionrig::ConditionalHeader(writeMode, sessionrig::SessionEtag(*multiplayerSession),
+                                     &call->request.headers)) {
     call->immediate_result = E_INVALIDARG;
   }
   if (FAILED(hr)) {
