@@ -1,0 +1,448 @@
+// In-process tests of the HTTP semantics: no sockets (handler.h).
+#include "sessiond/handler.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/beast/http/field.hpp>
+#include <boost/beast/http/verb.hpp>
+
+#include <set>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "sessiond/metrics.h"
+
+namespace sessionrig::sessiond {
+namespace {
+
+namespace http = boost::beast::http;
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+constexpr char kSecret[] = "handler-test-secret-0123456789";
+constexpr char kUrl[] =
+    "/serviceconfigs/00000000-0000-0000-0000-000000000001/sessionTemplates/lobby/sessions/s1";
+
+HandlerOptions Options() {
+  HandlerOptions o;
+  o.secret = kSecret;
+  return o;
+}
+
+class SessiondHandlerTest : public ::testing::Test {
+ protected:
+  explicit SessiondHandlerTest(HandlerOptions options = Options())
+      : handler_(std::move(options), &metrics_) {}
+
+  HttpResponse Send(http::verb verb, std::string target, const Headers& headers,
+                    std::string body = "", bool loopback = true) {
+    return Call(verb, std::move(target), headers, std::move(body), loopback).response;
+  }
+
+  HandlerResult Call(http::verb verb, std::string target, const Headers& headers,
+                     std::string body = "", bool loopback = true) {
+    HttpRequest req{verb, target, 11};
+    for (const auto& [k, v] : headers) req.insert(k, v);
+    req.body() = std::move(body);
+    req.prepare_payload();
+    return handler_.HandleRequest(req, RequestInfo{loopback, {}});
+  }
+
+  // Authenticated, versioned headers for `xuid`, plus `extra`.
+  static Headers As(const std::string& xuid, Headers extra = {}) {
+    Headers h = {{"Authorization", DevAuthorizationHeader(kSecret, xuid)},
+                 {"x-xbl-contract-version", "107"}};
+    for (auto& e : extra) h.push_back(std::move(e));
+    return h;
+  }
+
+  HttpResponse Put(const std::string& xuid, std::string body, Headers extra = {}) {
+    return Send(http::verb::put, kUrl, As(xuid, std::move(extra)), std::move(body));
+  }
+  HttpResponse Get(Headers extra = {}) {
+    return Send(http::verb::get, kUrl, As("1", std::move(extra)));
+  }
+
+  static std::string Etag(const HttpResponse& r) {
+    auto it = r.find(http::field::etag);
+    return it == r.end() ? "" : std::string(it->value());
+  }
+  static Json Doc(const HttpResponse& r) { return Json::parse(r.body()); }
+
+  Metrics metrics_;
+  Handler handler_;
+};
+
+// "0,0,...,0" with `n` items.
+std::string ZeroList(int n) {
+  std::string out = "0";
+  for (int i = 1; i < n; ++i) out += ",0";
+  return out;
+}
+
+constexpr char kJoin[] = R"({"members":{"me":{"properties":{"system":{"active":true}}}}})";
+constexpr char kLeave[] = R"({"members":{"me":null}})";
+
+TEST_F(SessiondHandlerTest, ConditionalWritesAndReads) {
+  EXPECT_EQ(Get().result_int(), 204u);
+  auto created = Put("1", kJoin, {{"If-None-Match", "*"}});
+  ASSERT_EQ(created.result_int(), 201u) << created.body();
+  const std::string e1 = Etag(created);
+  ASSERT_FALSE(e1.empty());
+  EXPECT_EQ(e1.front(), '"');
+  EXPECT_EQ(Doc(created)["membersInfo"]["count"], 1);
+  EXPECT_EQ(created[http::field::content_type], "application/json; charset=utf-8");
+
+  auto again = Put("2", kJoin, {{"If-None-Match", "*"}});
+  EXPECT_EQ(again.result_int(), 412u);
+  EXPECT_EQ(Etag(again), e1);
+  EXPECT_EQ(Doc(again)["membersInfo"]["count"], 1);
+
+  auto updated = Put("2", kJoin, {{"If-Match", e1}});
+  ASSERT_EQ(updated.result_int(), 200u) << updated.body();
+  const std::string e2 = Etag(updated);
+  EXPECT_NE(e2, e1);
+  EXPECT_EQ(Doc(updated)["changeNumber"], 2);
+
+  auto stale = Put("3", kJoin, {{"If-Match", e1}});
+  EXPECT_EQ(stale.result_int(), 412u);
+  EXPECT_EQ(Etag(stale), e2);
+  EXPECT_EQ(Doc(stale)["membersInfo"]["count"], 2);
+  EXPECT_EQ(Put("3", kJoin, {{"If-Match", "W/" + e2}}).result_int(), 412u);  // weak never matches
+  EXPECT_EQ(Put("3", kJoin, {{"If-Match", "\"nope\", " + e2}}).result_int(), 200u);
+
+  const std::string e3 = Etag(Get());
+  EXPECT_EQ(Get({{"If-None-Match", e3}}).result_int(), 304u);
+  EXPECT_EQ(Etag(Get({{"If-None-Match", e3}})), e3);
+  EXPECT_EQ(Get({{"If-None-Match", "*"}}).result_int(), 304u);
+  EXPECT_EQ(Get({{"If-None-Match", e1}}).result_int(), 200u);
+
+  // If-Match: * updates an existing session. Even a delta that changes
+  // nothing is a new version, so a second writer on e3 must lose.
+  auto noop = Put("3", kJoin, {{"If-Match", e3}});
+  EXPECT_EQ(noop.result_int(), 200u);
+  EXPECT_NE(Etag(noop), e3);
+  EXPECT_EQ(Put("3", kJoin, {{"If-Match", e3}}).result_int(), 412u);
+  EXPECT_EQ(Put("3", kJoin, {{"If-Match", "*"}}).result_int(), 200u);
+
+  // The last member leaving a sessionEmptyTimeout-0 session deletes it.
+  EXPECT_EQ(Put("1", kLeave).result_int(), 200u);
+  EXPECT_EQ(Put("2", kLeave).result_int(), 200u);
+  EXPECT_EQ(Put("3", kLeave).result_int(), 204u);
+  EXPECT_EQ(Get().result_int(), 204u);
+  EXPECT_EQ(handler_.store().session_count(), 0u);
+  // Preconditions on a missing session.
+  auto missing = Put("1", kJoin, {{"If-Match", e3}});
+  EXPECT_EQ(missing.result_int(), 412u);
+  EXPECT_EQ(Etag(missing), "");
+  EXPECT_EQ(Put("1", kJoin, {{"If-Match", "*"}}).result_int(), 412u);
+  EXPECT_EQ(Get().result_int(), 204u);
+  // ETags are never reused, even for a new session under the same name.
+  auto recreated = Put("1", kJoin);
+  EXPECT_EQ(recreated.result_int(), 201u);
+  for (const std::string& old : {e1, e2, e3}) {
+    EXPECT_NE(Etag(recreated), old);
+  }
+  EXPECT_EQ(metrics_.sessions(), 1);
+  EXPECT_EQ(metrics_.members(), 1);
+}
+
+TEST_F(SessiondHandlerTest, ContractVersionIsRequired) {
+  Headers h = {{"Authorization", DevAuthorizationHeader(kSecret, "1")}};
+  auto missing = Send(http::verb::get, kUrl, h);
+  EXPECT_EQ(missing.result_int(), 400u);
+  EXPECT_NE(missing.body().find("x-xbl-contract-version"), std::string::npos);
+  for (const char* v : {"106", "1070", "", "abc"}) {
+    Headers bad = h;
+    bad.emplace_back("x-xbl-contract-version", v);
+    EXPECT_EQ(Send(http::verb::get, kUrl, bad).result_int(), 400u) << v;
+  }
+  for (const char* v : {"104", "105", "107"}) {
+    Headers good = h;
+    good.emplace_back("x-xbl-contract-version", v);
+    EXPECT_EQ(Send(http::verb::get, kUrl, good).result_int(), 204u) << v;
+  }
+}
+
+TEST_F(SessiondHandlerTest, AuthenticationAndMemberProtection) {
+  auto none = Send(http::verb::put, kUrl, {{"x-xbl-contract-version", "107"}}, kJoin);
+  EXPECT_EQ(none.result_int(), 401u);
+  EXPECT_EQ(none[http::field::www_authenticate], "XBL3.0");
+  auto forged = Send(http::verb::put, kUrl,
+                     {{"x-xbl-contract-version", "107"},
+                      {"Authorization", "XBL3.0 x=2;" + MintDevToken(kSecret, "1")}},
+                     kJoin);
+  EXPECT_EQ(forged.result_int(), 401u);
+  ASSERT_EQ(Put("1", kJoin).result_int(), 201u);
+  const std::string etag = Etag(Get());
+  // Touching another member's entry, or naming another xuid as "me".
+  EXPECT_EQ(Put("2", R"({"members":{"0":null}})").result_int(), 403u);
+  EXPECT_EQ(
+      Put("2", R"({"members":{"0":{"properties":{"system":{"active":false}}}}})").result_int(),
+      403u);
+  EXPECT_EQ(Put("2", R"({"members":{"me":{"constants":{"system":{"xuid":"1"}}}}})").result_int(),
+            403u);
+  EXPECT_EQ(Etag(Get()), etag);
+}
+
+TEST_F(SessiondHandlerTest, RoutesMethodsAndUrls) {
+  EXPECT_EQ(Send(http::verb::get, "/nope", As("1")).result_int(), 404u);
+  EXPECT_EQ(
+      Send(http::verb::get, "/serviceconfigs/a/sessionTemplates/b/sessions", As("1")).result_int(),
+      404u);
+  EXPECT_EQ(Send(http::verb::get, "/serviceconfigs/a/sessionTemplates/b/sessions/c/d", As("1"))
+                .result_int(),
+            404u);
+  EXPECT_EQ(Send(http::verb::get, "/serviceconfigs/a/sessionTemplates/b/sessions/c%20d", As("1"))
+                .result_int(),
+            404u);
+  EXPECT_EQ(
+      Send(http::verb::get, "/serviceconfigs//sessionTemplates/b/sessions/c", As("1")).result_int(),
+      404u);
+  auto del = Send(http::verb::delete_, kUrl, As("1"));
+  EXPECT_EQ(del.result_int(), 405u);
+  EXPECT_EQ(del[http::field::allow], "GET, PUT");
+  EXPECT_EQ(Send(http::verb::post, kUrl, As("1"), kJoin).result_int(), 405u);
+  EXPECT_EQ(Send(http::verb::get, std::string(kUrl) + "?x=" + std::string(3000, 'a'), As("1"))
+                .result_int(),
+            414u);
+  EXPECT_EQ(Send(http::verb::get, "/healthz", {}).result_int(), 200u);
+  // Names are case-insensitive.
+  ASSERT_EQ(Put("1", kJoin).result_int(), 201u);
+  std::string upper = kUrl;
+  upper.replace(upper.rfind("s1"), 2, "S1");
+  EXPECT_EQ(Send(http::verb::get, upper, As("1")).result_int(), 200u);
+}
+
+TEST_F(SessiondHandlerTest, BadInputChangesNothing) {
+  ASSERT_EQ(Put("1", kJoin).result_int(), 201u);
+  const std::string etag = Etag(Get());
+  struct Case {
+    const char* name;
+    std::string body;
+    Headers extra;
+    unsigned status;
+  };
+  const std::vector<Case> cases = {
+      {"empty body", "", {}, 400},
+      {"malformed", "{\"members\":", {}, 400},
+      {"trailing bytes", "{} {}", {}, 400},
+      {"duplicate keys", R"({"properties":{},"properties":{}})", {}, 400},
+      {"invalid utf-8", "{\"properties\":{\"custom\":{\"a\":\"\xff\"}}}", {}, 400},
+      {"not an object", "[1,2,3]", {}, 400},
+      {"wrong type", R"({"properties":{"system":{"closed":"yes"}}})", {}, 400},
+      {"unknown field", R"({"surprise":1})", {}, 400},
+      {"deep nesting", std::string(100, '[') + std::string(100, ']'), {}, 400},
+      {"huge container", R"({"properties":{"custom":{"l":[)" + ZeroList(5000) + "]}}}", {}, 400},
+      {"huge string",
+       R"({"properties":{"custom":{"s":")" + std::string(70000, 'x') + "\"}}}",
+       {},
+       400},
+      {"constants change", R"({"constants":{"system":{"maxMembersCount":5}}})", {}, 409},
+      {"bad If-Match", kJoin, {{"If-Match", "abc"}}, 400},
+      {"bad If-None-Match", kJoin, {{"If-None-Match", "\"a\", b"}}, 400},
+      {"content type", kJoin, {{"Content-Type", "text/plain"}}, 400},
+      {"content type prefix", kJoin, {{"Content-Type", "application/jsonx"}}, 400},
+      {"duplicate header", kJoin, {{"If-Match", "*"}, {"If-Match", "*"}}, 400},
+  };
+  for (const Case& c : cases) {
+    auto r = Put("2", c.body, c.extra);
+    EXPECT_EQ(r.result_int(), c.status) << c.name << ": " << r.body();
+    EXPECT_FALSE(r.body().empty()) << c.name;
+    EXPECT_EQ(Etag(Get()), etag) << c.name;
+  }
+  // A 4096-item array is fine, one more is not.
+  const std::string ok_list = R"({"properties":{"custom":{"l":[)" + ZeroList(4096);
+  EXPECT_EQ(Put("2", ok_list + "]}}}", {{"Content-Type", "Application/JSON ; charset=utf-8"}})
+                .result_int(),
+            200u);
+  EXPECT_EQ(Put("2", ok_list + ",0]}}}").result_int(), 400u);
+}
+
+TEST_F(SessiondHandlerTest, AdminEndpointIsLoopbackOnly) {
+  EXPECT_EQ(Send(http::verb::get, "/admin/faults", {}, "", /*loopback=*/false).result_int(), 403u);
+  EXPECT_EQ(Send(http::verb::put, "/admin/faults", {}, R"(["error=503:1"])", false).result_int(),
+            403u);
+  EXPECT_TRUE(handler_.faults().empty());
+  auto set = Send(http::verb::put, "/admin/faults", {},
+                  R"({"inject":["error=503:1","latency=fixed:1ms"]})");
+  ASSERT_EQ(set.result_int(), 200u) << set.body();
+  EXPECT_EQ(Doc(set)["inject"], Json::parse(R"(["error=503:1","latency=fixed:1ms"])"));
+  auto bad = Send(http::verb::put, "/admin/faults", {}, R"(["error=404:1"])");
+  EXPECT_EQ(bad.result_int(), 400u);
+  EXPECT_NE(bad.body().find("error=404:1"), std::string::npos);
+  EXPECT_EQ(handler_.faults().size(), 2u);  // unchanged
+  EXPECT_EQ(Send(http::verb::put, "/admin/faults", {}, R"({"inject":"x"})").result_int(), 400u);
+  EXPECT_EQ(Send(http::verb::post, "/admin/faults", {}, "").result_int(), 405u);
+  EXPECT_EQ(Send(http::verb::get, "/admin/other", {}).result_int(), 404u);
+  EXPECT_EQ(Doc(Send(http::verb::delete_, "/admin/faults", {}))["inject"], Json::array());
+  EXPECT_TRUE(handler_.faults().empty());
+}
+
+TEST_F(SessiondHandlerTest, InjectedErrorsServeNothing) {
+  ASSERT_TRUE(handler_.SetFaults({"error=503:1,retry_after=7s", "latency=fixed:4ms"}).ok());
+  auto r = Call(http::verb::put, kUrl, As("1"), kJoin);
+  EXPECT_EQ(r.response.result_int(), 503u);
+  EXPECT_EQ(r.response[http::field::retry_after], "7");
+  EXPECT_EQ(r.delay, Micros(4000));
+  EXPECT_EQ(handler_.store().session_count(), 0u);
+  EXPECT_EQ(metrics_.faults_injected(FaultKind::kError503), 1);
+  EXPECT_EQ(metrics_.faults_injected(FaultKind::kLatency), 1);
+  ASSERT_TRUE(handler_.SetFaults({"error=429:1"}).ok());
+  auto throttled = Put("1", kJoin);
+  EXPECT_EQ(throttled.result_int(), 429u);
+  EXPECT_EQ(Doc(throttled)["code"], 429);
+  ASSERT_TRUE(handler_.SetFaults({"error=500:1"}).ok());
+  EXPECT_EQ(Put("1", kJoin).result_int(), 500u);
+  // Admin and health routes are never faulted.
+  EXPECT_EQ(Send(http::verb::get, "/healthz", {}).result_int(), 200u);
+  EXPECT_EQ(Send(http::verb::get, "/admin/faults", {}).result_int(), 200u);
+}
+
+TEST_F(SessiondHandlerTest, WireFaultsAreDecidedAndRendered) {
+  ASSERT_TRUE(handler_.SetFaults({"malformed=truncated:1"}).ok());
+  HandlerResult r = Call(http::verb::put, kUrl, As("1"), kJoin);
+  EXPECT_EQ(r.wire_fault, WireFault::kTruncated);
+  EXPECT_EQ(r.response.result_int(), 201u);  // the write happened; only the bytes are damaged
+  EXPECT_EQ(metrics_.faults_injected(FaultKind::kTruncated), 1);
+  const std::string& body = r.response.body();
+  const std::string etag = Etag(r.response);
+
+  auto split = [](const std::string& bytes) {
+    const std::size_t end = bytes.find("\r\n\r\n");
+    return std::make_pair(bytes.substr(0, end), bytes.substr(end + 4));
+  };
+  auto truncated = RenderWire(r.response, WireFault::kTruncated);
+  EXPECT_EQ(truncated.after, WireBytes::After::kClose);
+  EXPECT_NE(split(truncated.bytes).first.find("Content-Length: " + std::to_string(body.size())),
+            std::string::npos);
+  EXPECT_EQ(split(truncated.bytes).second, body.substr(0, body.size() / 2));
+  EXPECT_EQ(truncated.bytes.rfind("HTTP/1.1 201 Created\r\n", 0), 0u);
+
+  auto wrong = RenderWire(r.response, WireFault::kWrongLength);
+  EXPECT_NE(split(wrong.bytes).first.find("Content-Length: " + std::to_string(body.size() / 2)),
+            std::string::npos);
+  EXPECT_EQ(split(wrong.bytes).second, body);
+
+  auto invalid = RenderWire(r.response, WireFault::kInvalidJson);
+  EXPECT_EQ(invalid.after, WireBytes::After::kKeepAlive);
+  EXPECT_FALSE(ParseJsonStrict(split(invalid.bytes).second).ok());
+
+  auto bad_etag = RenderWire(r.response, WireFault::kBadEtag);
+  std::string unquoted = etag.substr(1, etag.size() - 2);
+  EXPECT_NE(bad_etag.bytes.find("ETag: " + unquoted + "\r\n"), std::string::npos);
+  EXPECT_EQ(split(bad_etag.bytes).second, body);
+
+  auto reset = RenderWire(r.response, WireFault::kReset);
+  EXPECT_EQ(reset.after, WireBytes::After::kReset);
+  EXPECT_EQ(split(reset.bytes).second.size(), body.size() / 2);
+}
+
+class SessiondIgnoreIfMatchTest : public SessiondHandlerTest {
+ protected:
+  static HandlerOptions Broken() {
+    HandlerOptions o = Options();
+    o.store.testing_ignore_if_match = true;
+    return o;
+  }
+  SessiondIgnoreIfMatchTest() : SessiondHandlerTest(Broken()) {}
+};
+
+TEST_F(SessiondIgnoreIfMatchTest, StaleWritesAreAppliedOnPurpose) {
+  auto created = Put("1", R"({"properties":{"custom":{"list":["a"]}}})");
+  ASSERT_EQ(created.result_int(), 201u);
+  const std::string e1 = Etag(created);
+  ASSERT_EQ(
+      Put("1", R"({"properties":{"custom":{"list":["a","b"]}}})", {{"If-Match", e1}}).result_int(),
+      200u);
+  // Stale: a correct server answers 412; this one loses "b".
+  auto lost = Put("1", R"({"properties":{"custom":{"list":["a","c"]}}})", {{"If-Match", e1}});
+  EXPECT_EQ(lost.result_int(), 200u);
+  EXPECT_EQ(Doc(Get())["properties"]["custom"]["list"], Json::parse(R"(["a","c"])"));
+  // If-None-Match: * is still honoured.
+  EXPECT_EQ(Put("1", "{}", {{"If-None-Match", "*"}}).result_int(), 412u);
+}
+
+class SessiondLimitedStoreTest : public SessiondHandlerTest {
+ protected:
+  static HandlerOptions Limited() {
+    HandlerOptions o = Options();
+    o.store.max_sessions = 2;
+    o.retry_after = std::chrono::seconds(3);
+    return o;
+  }
+  SessiondLimitedStoreTest() : SessiondHandlerTest(Limited()) {}
+};
+
+TEST_F(SessiondLimitedStoreTest, SessionLimitAnswers503WithRetryAfter) {
+  const std::string base = "/serviceconfigs/a/sessionTemplates/b/sessions/";
+  EXPECT_EQ(Send(http::verb::put, base + "1", As("1"), kJoin).result_int(), 201u);
+  EXPECT_EQ(Send(http::verb::put, base + "2", As("1"), kJoin).result_int(), 201u);
+  auto full = Send(http::verb::put, base + "3", As("1"), kJoin);
+  EXPECT_EQ(full.result_int(), 503u);
+  EXPECT_EQ(full[http::field::retry_after], "3");
+  EXPECT_EQ(Send(http::verb::get, base + "3", As("1")).result_int(), 204u);
+  // Updates still work, and a deletion frees a slot.
+  EXPECT_EQ(Send(http::verb::put, base + "1", As("2"), kJoin).result_int(), 200u);
+  EXPECT_EQ(Send(http::verb::put, base + "2", As("1"), kLeave).result_int(), 204u);
+  EXPECT_EQ(Send(http::verb::put, base + "3", As("1"), kJoin).result_int(), 201u);
+}
+
+TEST_F(SessiondHandlerTest, TimeoutsRemoveEmptySessionsAndStaleReservations) {
+  ASSERT_EQ(
+      Put("1", R"({"constants":{"system":{"sessionEmptyTimeout":50,"reservedRemovalTimeout":30}},
+      "members":{"me":{},"reserve_0":{"constants":{"system":{"xuid":"9"}}}}})")
+          .result_int(),
+      201u);
+  auto now = std::chrono::steady_clock::now();
+  EXPECT_EQ(handler_.store().Sweep(now), 0u);
+  EXPECT_EQ(Doc(Get())["membersInfo"]["count"], 2);
+  // The reservation expires after 30 ms.
+  EXPECT_EQ(handler_.store().Sweep(now + std::chrono::milliseconds(40)), 0u);
+  Json doc = Doc(Get());
+  EXPECT_EQ(doc["membersInfo"]["count"], 1);
+  EXPECT_EQ(doc["changeNumber"], 2);
+  // The last member leaves: the session stays until sessionEmptyTimeout.
+  EXPECT_EQ(Put("1", kLeave).result_int(), 200u);
+  EXPECT_EQ(handler_.store().Sweep(std::chrono::steady_clock::now()), 0u);
+  EXPECT_EQ(Get().result_int(), 200u);
+  EXPECT_EQ(
+      handler_.store().Sweep(std::chrono::steady_clock::now() + std::chrono::milliseconds(60)), 1u);
+  EXPECT_EQ(Get().result_int(), 204u);
+  EXPECT_EQ(metrics_.sessions(), 0);
+  EXPECT_EQ(metrics_.members(), 0);
+}
+
+TEST_F(SessiondHandlerTest, ConcurrentInProcessWritersNeverShareAnEtag) {
+  ASSERT_EQ(Put("1", R"({"properties":{"custom":{"n":0}}})").result_int(), 201u);
+  constexpr int kThreads = 4;
+  constexpr int kWrites = 200;
+  std::vector<std::vector<std::string>> seen(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kWrites;) {
+        auto cur = Get();
+        const int n = Doc(cur)["properties"]["custom"]["n"].get<int>();
+        auto r = Put(std::to_string(t + 1),
+                     R"({"properties":{"custom":{"n":)" + std::to_string(n + 1) + "}}}",
+                     {{"If-Match", Etag(cur)}});
+        if (r.result_int() == 200u) {
+          seen[static_cast<std::size_t>(t)].push_back(Etag(r));
+          ++i;
+        } else {
+          ASSERT_EQ(r.result_int(), 412u);
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(Doc(Get())["properties"]["custom"]["n"], kThreads * kWrites);
+  std::set<std::string> all;
+  for (const auto& v : seen) all.insert(v.begin(), v.end());
+  EXPECT_EQ(all.size(), static_cast<std::size_t>(kThreads * kWrites));
+}
+
+}  // namespace
+}  // namespace sessionrig::sessiond

@@ -1,0 +1,714 @@
+#include "sessiond/merge.h"
+
+#include <algorithm>
+#include <cstddef>
+#include <limits>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+
+namespace sessionrig::sessiond {
+namespace {
+
+// Longest decimal member index / reservation number accepted, digits.
+constexpr std::size_t kMaxIndexDigits = 9;
+// Longest xuid, digits (a 64-bit unsigned has 20).
+constexpr std::size_t kMaxXuidDigits = 20;
+
+Status WrongType(const std::string& path, const char* expected) {
+  return Status(StatusCode::kWrongType, path + " must be " + expected);
+}
+
+// Reads a JSON integer that fits int64 (no floats, no booleans).
+std::optional<std::int64_t> AsInt(const Json& v) {
+  if (v.is_number_unsigned()) {
+    const auto u = v.get<std::uint64_t>();
+    if (u > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+      return std::nullopt;
+    }
+    return static_cast<std::int64_t>(u);
+  }
+  if (v.is_number_integer()) return v.get<std::int64_t>();
+  return std::nullopt;
+}
+
+bool IsDecimal(std::string_view s, std::size_t max_digits) {
+  if (s.empty() || s.size() > max_digits) return false;
+  if (s.size() > 1 && s[0] == '0') return false;
+  return std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+bool IsXuid(const Json& v) {
+  return v.is_string() && IsDecimal(v.get_ref<const std::string&>(), kMaxXuidDigits);
+}
+
+std::int64_t ParseIndex(std::string_view s) {
+  std::int64_t out = 0;
+  for (char c : s) out = out * 10 + (c - '0');
+  return out;
+}
+
+bool IsOneOf(const Json& v, std::initializer_list<const char*> values) {
+  if (!v.is_string()) return false;
+  const auto& s = v.get_ref<const std::string&>();
+  return std::any_of(values.begin(), values.end(), [&](const char* x) { return s == x; });
+}
+
+bool IsStringArray(const Json& v) {
+  return v.is_array() &&
+         std::all_of(v.begin(), v.end(), [](const Json& e) { return e.is_string(); });
+}
+
+bool IsNonNegativeIntArray(const Json& v) {
+  return v.is_array() && std::all_of(v.begin(), v.end(), [](const Json& e) {
+           auto i = AsInt(e);
+           return i.has_value() && *i >= 0;
+         });
+}
+
+// Checks that `value` is an object (or absent) at `path`.
+Status RequireObject(const Json& parent, const char* key, const std::string& path) {
+  auto it = parent.find(key);
+  if (it != parent.end() && !it->is_object()) return WrongType(path, "an object");
+  return Status::Ok();
+}
+
+const Json* Find(const Json& parent, const char* key) {
+  if (!parent.is_object()) return nullptr;
+  auto it = parent.find(key);
+  return it == parent.end() ? nullptr : &*it;
+}
+
+// Every key of `object` must be in `allowed`.
+Status OnlyKeys(const Json& object, std::initializer_list<const char*> allowed,
+                const std::string& path) {
+  for (const auto& [k, v] : object.items()) {
+    const bool known =
+        std::any_of(allowed.begin(), allowed.end(), [&](const char* a) { return k == a; });
+    if (!known) return Status(StatusCode::kInvalidArgument, "unknown field " + path + "." + k);
+  }
+  return Status::Ok();
+}
+
+Status ValidateTimeout(const Json& v, const std::string& path) {
+  if (v.is_null()) return Status::Ok();
+  auto i = AsInt(v);
+  if (!i || *i < 0 || *i > kMaxTimeoutMs) {
+    return WrongType(path, "null or an integer number of ms in [0, 10000000000]");
+  }
+  return Status::Ok();
+}
+
+// constants.system of a creating delta: known fields type-checked.
+Status ValidateConstantsSystem(const Json& sys, std::int64_t server_cap) {
+  const std::string p = "constants.system";
+  if (!sys.is_object()) return WrongType(p, "an object");
+  bool large = false;
+  if (const Json* caps = Find(sys, "capabilities")) {
+    if (!caps->is_object()) return WrongType(p + ".capabilities", "an object");
+    for (const auto& [k, v] : caps->items()) {
+      if (!v.is_boolean()) return WrongType(p + ".capabilities." + k, "a boolean");
+    }
+    if (const Json* l = Find(*caps, "large")) large = l->get<bool>();
+  }
+  if (const Json* v = Find(sys, "version"); v && !AsInt(*v)) {
+    return WrongType(p + ".version", "an integer");
+  }
+  if (const Json* v = Find(sys, "maxMembersCount")) {
+    const std::int64_t cap =
+        std::min(large ? kMaxMembersCountLarge : kMaxMembersCountSmall, server_cap);
+    auto i = AsInt(*v);
+    if (!i || *i < 1 || *i > cap) {
+      return WrongType(p + ".maxMembersCount",
+                       ("an integer in [1, " + std::to_string(cap) + "]").c_str());
+    }
+  }
+  if (const Json* v = Find(sys, "visibility");
+      v && !IsOneOf(*v, {"private", "visible", "open", "full"})) {
+    return WrongType(p + ".visibility", "one of private, visible, open, full");
+  }
+  if (const Json* v = Find(sys, "initiators"); v && !IsStringArray(*v)) {
+    return WrongType(p + ".initiators", "an array of strings");
+  }
+  for (const char* t : {"reservedRemovalTimeout", "inactiveRemovalTimeout", "readyRemovalTimeout",
+                        "sessionEmptyTimeout"}) {
+    if (const Json* v = Find(sys, t)) {
+      if (Status s = ValidateTimeout(*v, p + "." + t); !s.ok()) return s;
+    }
+  }
+  return Status::Ok();
+}
+
+// The delta's `section` must be a subset of the stored one: same keys, equal
+// values. Used for constants after creation (session and member).
+Status RequireUnchanged(const Json& stored, const Json& delta, const std::string& path) {
+  if (!delta.is_object()) return WrongType(path, "an object");
+  for (const auto& [k, v] : delta.items()) {
+    auto it = stored.find(k);
+    if (it == stored.end() || *it != v) {
+      return Status(StatusCode::kConflict,
+                    "constants cannot change after creation: " + path + "." + k);
+    }
+  }
+  return Status::Ok();
+}
+
+// Sets or (null) deletes each field of `delta` in `target`.
+void SetOrDelete(Json& target, const Json& delta) {
+  for (const auto& [k, v] : delta.items()) {
+    if (v.is_null()) {
+      target.erase(k);
+    } else {
+      target[k] = v;
+    }
+  }
+}
+
+Status ValidatePropertiesSystem(const Json& sys) {
+  const std::string p = "properties.system";
+  if (!sys.is_object()) return WrongType(p, "an object");
+  for (const auto& [k, v] : sys.items()) {
+    if (v.is_null()) continue;  // deletes the field
+    const std::string path = p + "." + k;
+    if (k == "keywords" && !IsStringArray(v)) return WrongType(path, "an array of strings");
+    if (k == "turn" && !IsNonNegativeIntArray(v))
+      return WrongType(path, "an array of member indices");
+    if (k == "owners" && !IsNonNegativeIntArray(v))
+      return WrongType(path, "an array of member indices");
+    if ((k == "joinRestriction" || k == "readRestriction") &&
+        !IsOneOf(v, {"none", "local", "followed"})) {
+      return WrongType(path, "one of none, local, followed");
+    }
+    if ((k == "closed" || k == "locked") && !v.is_boolean()) return WrongType(path, "a boolean");
+    if (k == "host" && !v.is_string()) return WrongType(path, "a string");
+    if (k == "matchmaking" && !v.is_object()) return WrongType(path, "an object");
+  }
+  return Status::Ok();
+}
+
+Status ValidateMemberPropertiesSystem(const Json& sys, const std::string& p) {
+  if (!sys.is_object()) return WrongType(p, "an object");
+  for (const auto& [k, v] : sys.items()) {
+    if (v.is_null()) continue;
+    const std::string path = p + "." + k;
+    if ((k == "active" || k == "ready") && !v.is_boolean()) return WrongType(path, "a boolean");
+    if ((k == "secureDeviceAddress" || k == "connection") && !v.is_string()) {
+      return WrongType(path, "a string");
+    }
+  }
+  return Status::Ok();
+}
+
+// Finds the member index holding `xuid`, or -1.
+std::int64_t FindMemberByXuid(const Json& members, const std::string& xuid) {
+  for (const auto& [k, m] : members.items()) {
+    if (m["constants"]["system"]["xuid"] == xuid) return ParseIndex(k);
+  }
+  return -1;
+}
+
+// Recomputes `next` of every member and membersInfo from the member set.
+void Relink(Json& doc) {
+  Json& members = doc["members"];
+  Json& info = doc["membersInfo"];
+  const std::int64_t next_index = info["next"].get<std::int64_t>();
+  std::map<std::int64_t, std::string> order;
+  for (const auto& [k, m] : members.items()) order.emplace(ParseIndex(k), k);
+  std::int64_t accepted = 0;
+  std::int64_t active = 0;
+  for (auto it = order.begin(); it != order.end(); ++it) {
+    Json& m = members[it->second];
+    auto following = std::next(it);
+    m["next"] = following == order.end() ? next_index : following->first;
+    if (!m.value("reserved", false)) ++accepted;
+    const Json* act = Find(m["properties"]["system"], "active");
+    if (act != nullptr && act->is_boolean() && act->get<bool>()) ++active;
+  }
+  info["first"] = order.empty() ? next_index : order.begin()->first;
+  info["count"] = static_cast<std::int64_t>(order.size());
+  info["accepted"] = accepted;
+  info["active"] = active;
+}
+
+std::int64_t MaxMembers(const Json& doc) {
+  return AsInt(doc["constants"]["system"]["maxMembersCount"]).value_or(kDefaultMaxMembersCount);
+}
+
+Status CheckCapacity(const Json& doc, const MergeContext& ctx) {
+  const std::int64_t count = static_cast<std::int64_t>(doc["members"].size());
+  const std::int64_t cap = std::min(MaxMembers(doc), ctx.max_members_per_session);
+  if (count >= cap) {
+    return Status(StatusCode::kConflict, "session full: " + std::to_string(count) + " of " +
+                                             std::to_string(cap) + " members");
+  }
+  return Status::Ok();
+}
+
+// Adds a member with the next index; returns its index.
+std::int64_t AllocateMember(Json& doc, Json member) {
+  Json& info = doc["membersInfo"];
+  const std::int64_t index = info["next"].get<std::int64_t>();
+  info["next"] = index + 1;
+  member["constants"]["system"]["index"] = index;
+  doc["members"][std::to_string(index)] = std::move(member);
+  return index;
+}
+
+Json NewDocument(const MergeContext& ctx) {
+  Json sys = {{"maxMembersCount", kDefaultMaxMembersCount},
+              {"reservedRemovalTimeout", kDefaultReservedRemovalTimeoutMs},
+              {"inactiveRemovalTimeout", kDefaultInactiveRemovalTimeoutMs},
+              {"readyRemovalTimeout", kDefaultReadyRemovalTimeoutMs},
+              {"sessionEmptyTimeout", kDefaultSessionEmptyTimeoutMs}};
+  return Json{
+      {"contractVersion", ctx.contract_version},
+      {"branch", ctx.branch},
+      {"changeNumber", 0},
+      {"correlationId", ctx.correlation_id},
+      {"startTime", ctx.now_iso},
+      {"constants", {{"system", std::move(sys)}, {"custom", Json::object()}}},
+      {"properties", {{"system", Json::object()}, {"custom", Json::object()}}},
+      {"membersInfo", {{"first", 0}, {"next", 0}, {"count", 0}, {"accepted", 0}, {"active", 0}}},
+      {"members", Json::object()},
+      {"servers", Json::object()}};
+}
+
+Status ApplyConstants(Json& doc, const Json& delta_constants, bool creating,
+                      const MergeContext& ctx) {
+  if (!delta_constants.is_object()) return WrongType("constants", "an object");
+  if (Status s = OnlyKeys(delta_constants, {"system", "custom"}, "constants"); !s.ok()) return s;
+  Json& stored = doc["constants"];
+  if (!creating) {
+    for (const char* part : {"system", "custom"}) {
+      if (const Json* d = Find(delta_constants, part)) {
+        if (Status s = RequireUnchanged(stored[part], *d, std::string("constants.") + part);
+            !s.ok()) {
+          return s;
+        }
+      }
+    }
+    return Status::Ok();
+  }
+  if (const Json* sys = Find(delta_constants, "system")) {
+    if (Status s = ValidateConstantsSystem(*sys, ctx.max_members_per_session); !s.ok()) return s;
+    for (const auto& [k, v] : sys->items()) stored["system"][k] = v;
+  }
+  if (const Json* custom = Find(delta_constants, "custom")) {
+    if (!custom->is_object()) return WrongType("constants.custom", "an object");
+    stored["custom"] = *custom;
+  }
+  return Status::Ok();
+}
+
+Status ApplyProperties(Json& doc, const Json& delta_props) {
+  if (!delta_props.is_object()) return WrongType("properties", "an object");
+  if (Status s = OnlyKeys(delta_props, {"system", "custom"}, "properties"); !s.ok()) return s;
+  if (const Json* sys = Find(delta_props, "system")) {
+    if (Status s = ValidatePropertiesSystem(*sys); !s.ok()) return s;
+    SetOrDelete(doc["properties"]["system"], *sys);
+  }
+  if (const Json* custom = Find(delta_props, "custom")) {
+    if (!custom->is_object()) return WrongType("properties.custom", "an object");
+    doc["properties"]["custom"].merge_patch(*custom);
+  }
+  return Status::Ok();
+}
+
+// Validates the shape of a member write ("me" or "reserve_N" object).
+Status ValidateMemberDelta(const Json& m, const std::string& p) {
+  if (!m.is_object()) return WrongType(p, "an object or null");
+  if (Status s = OnlyKeys(m, {"constants", "properties", "roles"}, p); !s.ok()) return s;
+  if (const Json* c = Find(m, "constants")) {
+    if (!c->is_object()) return WrongType(p + ".constants", "an object");
+    if (Status s = OnlyKeys(*c, {"system", "custom"}, p + ".constants"); !s.ok()) return s;
+    if (Status s = RequireObject(*c, "custom", p + ".constants.custom"); !s.ok()) return s;
+    if (const Json* sys = Find(*c, "system")) {
+      if (!sys->is_object()) return WrongType(p + ".constants.system", "an object");
+      if (const Json* x = Find(*sys, "xuid"); x && !IsXuid(*x)) {
+        return WrongType(p + ".constants.system.xuid", "a decimal xuid string");
+      }
+      if (const Json* i = Find(*sys, "initialize"); i && !i->is_boolean()) {
+        return WrongType(p + ".constants.system.initialize", "a boolean");
+      }
+      if (Find(*sys, "index") != nullptr) {
+        return Status(StatusCode::kInvalidArgument,
+                      p + ".constants.system.index is assigned by the server");
+      }
+    }
+  }
+  if (const Json* pr = Find(m, "properties")) {
+    if (!pr->is_object()) return WrongType(p + ".properties", "an object");
+    if (Status s = OnlyKeys(*pr, {"system", "custom"}, p + ".properties"); !s.ok()) return s;
+    if (Status s = RequireObject(*pr, "custom", p + ".properties.custom"); !s.ok()) return s;
+    if (const Json* sys = Find(*pr, "system")) {
+      if (Status s = ValidateMemberPropertiesSystem(*sys, p + ".properties.system"); !s.ok())
+        return s;
+    }
+  }
+  if (Status s = RequireObject(m, "roles", p + ".roles"); !s.ok()) return s;
+  return Status::Ok();
+}
+
+// Merges the properties (and roles) of a member write into `member`.
+void ApplyMemberProperties(Json& member, const Json& m) {
+  if (const Json* pr = Find(m, "properties")) {
+    if (const Json* sys = Find(*pr, "system")) SetOrDelete(member["properties"]["system"], *sys);
+    if (const Json* custom = Find(*pr, "custom"))
+      member["properties"]["custom"].merge_patch(*custom);
+  }
+  if (const Json* roles = Find(m, "roles")) member["roles"] = *roles;
+}
+
+Json NewMember(const std::string& xuid, const Json& m, bool reserved, const MergeContext& ctx) {
+  bool initialize = false;
+  Json custom = Json::object();
+  if (const Json* c = Find(m, "constants")) {
+    if (const Json* sys = Find(*c, "system")) {
+      if (const Json* i = Find(*sys, "initialize")) initialize = i->get<bool>();
+    }
+    if (const Json* cu = Find(*c, "custom")) custom = *cu;
+  }
+  Json member = {{"constants",
+                  {{"system", {{"index", 0}, {"xuid", xuid}, {"initialize", initialize}}},
+                   {"custom", std::move(custom)}}},
+                 {"properties", {{"system", Json::object()}, {"custom", Json::object()}}},
+                 {"next", 0}};
+  if (reserved) {
+    member["reserved"] = true;
+  } else {
+    member["joinTime"] = ctx.now_iso;
+  }
+  return member;
+}
+
+// "me": join, update or (null) leave.
+Status ApplyMe(Json& doc, const Json& m, const MergeContext& ctx) {
+  std::string xuid = ctx.caller_xuid;
+  if (!m.is_null()) {
+    if (Status s = ValidateMemberDelta(m, "members.me"); !s.ok()) return s;
+    const Json* x = nullptr;
+    if (const Json* c = Find(m, "constants")) {
+      if (const Json* sys = Find(*c, "system")) x = Find(*sys, "xuid");
+    }
+    if (x != nullptr) {
+      if (!xuid.empty() && x->get_ref<const std::string&>() != xuid) {
+        return Status(StatusCode::kInvalidArgument,
+                      "members.me.constants.system.xuid is not the caller");
+      }
+      xuid = x->get<std::string>();
+    }
+  }
+  if (xuid.empty()) {
+    return Status(
+        StatusCode::kMissingField,
+        "cannot identify \"me\": no authenticated xuid and no members.me.constants.system.xuid");
+  }
+  Json& members = doc["members"];
+  const std::int64_t existing = FindMemberByXuid(members, xuid);
+  if (m.is_null()) {
+    if (existing >= 0) members.erase(std::to_string(existing));
+    return Status::Ok();
+  }
+  if (existing >= 0) {
+    Json& member = members[std::to_string(existing)];
+    if (const Json* c = Find(m, "constants")) {
+      for (const char* part : {"system", "custom"}) {
+        if (const Json* d = Find(*c, part)) {
+          const std::string path = std::string("members.me.constants.") + part;
+          // A joining reservation may set what the reserver left open.
+          if (Status s = RequireUnchanged(member["constants"][part], *d, path); !s.ok()) {
+            if (!member.value("reserved", false)) return s;
+            for (const auto& [k, v] : d->items()) member["constants"][part][k] = v;
+          }
+        }
+      }
+    }
+    if (member.value("reserved", false)) {
+      member.erase("reserved");
+      member["joinTime"] = ctx.now_iso;
+    }
+    ApplyMemberProperties(member, m);
+    return Status::Ok();
+  }
+  if (Status s = CheckCapacity(doc, ctx); !s.ok()) return s;
+  Json member = NewMember(xuid, m, /*reserved=*/false, ctx);
+  ApplyMemberProperties(member, m);
+  AllocateMember(doc, std::move(member));
+  return Status::Ok();
+}
+
+Status ApplyReservation(Json& doc, const std::string& key, const Json& m, const MergeContext& ctx) {
+  const std::string p = "members." + key;
+  if (m.is_null()) return Status(StatusCode::kInvalidArgument, p + " must be an object");
+  if (Status s = ValidateMemberDelta(m, p); !s.ok()) return s;
+  const Json* x = nullptr;
+  if (const Json* c = Find(m, "constants")) {
+    if (const Json* sys = Find(*c, "system")) x = Find(*sys, "xuid");
+  }
+  if (x == nullptr)
+    return Status(StatusCode::kMissingField, p + ".constants.system.xuid is required");
+  const std::string xuid = x->get<std::string>();
+  if (FindMemberByXuid(doc["members"], xuid) >= 0) return Status::Ok();  // already there
+  if (Status s = CheckCapacity(doc, ctx); !s.ok()) return s;
+  Json member = NewMember(xuid, m, /*reserved=*/true, ctx);
+  ApplyMemberProperties(member, m);
+  AllocateMember(doc, std::move(member));
+  return Status::Ok();
+}
+
+Status ApplyMembers(Json& doc, const Json& delta_members, const MergeContext& ctx) {
+  if (!delta_members.is_object()) return WrongType("members", "an object");
+  const Json* me = nullptr;
+  std::map<std::int64_t, std::string> reservations;  // in numeric order of N
+  for (const auto& [k, v] : delta_members.items()) {
+    if (k == "me") {
+      me = &v;
+    } else if (k.rfind("reserve_", 0) == 0 &&
+               IsDecimal(std::string_view(k).substr(8), kMaxIndexDigits)) {
+      reservations.emplace(ParseIndex(std::string_view(k).substr(8)), k);
+    } else {
+      return Status(StatusCode::kInvalidArgument,
+                    "members." + k + ": members are written as \"me\" or \"reserve_N\"");
+    }
+  }
+  if (me != nullptr) {
+    if (Status s = ApplyMe(doc, *me, ctx); !s.ok()) return s;
+  }
+  for (const auto& [n, key] : reservations) {
+    if (Status s = ApplyReservation(doc, key, delta_members[key], ctx); !s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
+// Validates one stored member and returns its index.
+Status ValidateMember(const std::string& key, const Json& m, std::int64_t next_index,
+                      std::int64_t* index) {
+  const std::string p = "members." + key;
+  if (!IsDecimal(key, kMaxIndexDigits))
+    return Status(StatusCode::kMemberChain, p + ": key is not an index");
+  *index = ParseIndex(key);
+  if (m.is_null()) return Status(StatusCode::kNullMember, p + " is null");
+  if (!m.is_object()) return WrongType(p, "an object");
+  const Json* c = Find(m, "constants");
+  const Json* sys = c ? Find(*c, "system") : nullptr;
+  if (sys == nullptr || !sys->is_object())
+    return Status(StatusCode::kMissingField, p + ".constants.system");
+  const Json* idx = Find(*sys, "index");
+  if (idx == nullptr || AsInt(*idx) != *index) {
+    return Status(StatusCode::kMemberChain, p + ".constants.system.index differs from the key");
+  }
+  const Json* x = Find(*sys, "xuid");
+  if (x == nullptr || !IsXuid(*x))
+    return WrongType(p + ".constants.system.xuid", "a decimal xuid string");
+  if (*index >= next_index) {
+    return Status(StatusCode::kMemberChain, p + ": index not below membersInfo.next");
+  }
+  const Json* pr = Find(m, "properties");
+  if (pr == nullptr || !pr->is_object() || !Find(*pr, "system") || !(*pr)["system"].is_object()) {
+    return Status(StatusCode::kMissingField, p + ".properties.system");
+  }
+  if (const Json* r = Find(m, "reserved"); r && !r->is_boolean())
+    return WrongType(p + ".reserved", "a boolean");
+  const Json* n = Find(m, "next");
+  if (n == nullptr || !AsInt(*n)) return WrongType(p + ".next", "an integer");
+  return Status::Ok();
+}
+
+}  // namespace
+
+StatusOr<MergeOutcome> MergeDelta(const Json* current, const Json& delta, const MergeContext& ctx) {
+  if (!delta.is_object()) return WrongType("the request body", "a JSON object");
+  if (Status s = OnlyKeys(delta, {"constants", "properties", "members", "servers"}, "(body)");
+      !s.ok()) {
+    return s;
+  }
+  MergeOutcome out;
+  out.created = current == nullptr;
+  out.document = out.created ? NewDocument(ctx) : *current;
+  Json& doc = out.document;
+  const bool had_members = !doc["members"].empty();
+
+  if (const Json* c = Find(delta, "constants")) {
+    if (Status s = ApplyConstants(doc, *c, out.created, ctx); !s.ok()) return s;
+  }
+  if (const Json* p = Find(delta, "properties")) {
+    if (Status s = ApplyProperties(doc, *p); !s.ok()) return s;
+  }
+  if (const Json* sv = Find(delta, "servers")) {
+    if (!sv->is_object()) return WrongType("servers", "an object");
+    doc["servers"].merge_patch(*sv);
+  }
+  if (const Json* m = Find(delta, "members")) {
+    if (Status s = ApplyMembers(doc, *m, ctx); !s.ok()) return s;
+  }
+  Relink(doc);
+  out.changed = out.created || doc != *current;
+  // Every accepted write is a new version, even one that changes nothing
+  // else: so no two acknowledged writes can succeed against the same ETag.
+  doc["changeNumber"] = doc["changeNumber"].get<std::int64_t>() + 1;
+  out.deleted =
+      !out.created && had_members && doc["members"].empty() && SessionEmptyTimeoutMs(doc) == 0;
+  return out;
+}
+
+Status CheckMemberAccess(const Json& delta, std::string_view caller_xuid) {
+  const Json* members = Find(delta, "members");
+  if (members == nullptr || !members->is_object()) return Status::Ok();
+  for (const auto& [k, v] : members->items()) {
+    if (IsDecimal(k, std::numeric_limits<std::size_t>::max())) {
+      return Status(StatusCode::kInvalidArgument,
+                    "members." + k + ": a user may only write their own member, as \"me\"");
+    }
+    if (k != "me" || caller_xuid.empty()) continue;
+    const Json* c = Find(v, "constants");
+    const Json* sys = c ? Find(*c, "system") : nullptr;
+    const Json* x = sys ? Find(*sys, "xuid") : nullptr;
+    if (x != nullptr && (!x->is_string() || x->get_ref<const std::string&>() != caller_xuid)) {
+      return Status(StatusCode::kInvalidArgument,
+                    "members.me.constants.system.xuid names another user than the caller");
+    }
+  }
+  return Status::Ok();
+}
+
+bool RemoveMembers(Json* document, const std::vector<std::int64_t>& indices) {
+  Json& members = (*document)["members"];
+  bool removed = false;
+  for (std::int64_t i : indices) removed |= members.erase(std::to_string(i)) > 0;
+  if (!removed) return false;
+  Relink(*document);
+  (*document)["changeNumber"] = (*document)["changeNumber"].get<std::int64_t>() + 1;
+  return true;
+}
+
+std::int64_t SessionEmptyTimeoutMs(const Json& document) {
+  return AsInt(document["constants"]["system"].value("sessionEmptyTimeout", Json())).value_or(-1);
+}
+
+std::int64_t ReservedRemovalTimeoutMs(const Json& document) {
+  return AsInt(document["constants"]["system"].value("reservedRemovalTimeout", Json()))
+      .value_or(-1);
+}
+
+Status ValidateDocument(const Json& doc, const Json* previous) {
+  if (!doc.is_object()) return WrongType("document", "an object");
+  for (const char* k : {"constants", "properties", "membersInfo", "members"}) {
+    const Json* v = Find(doc, k);
+    if (v == nullptr) return Status(StatusCode::kMissingField, k);
+    if (!v->is_object()) return WrongType(k, "an object");
+  }
+  const Json* change = Find(doc, "changeNumber");
+  if (change == nullptr || !AsInt(*change) || *AsInt(*change) < 0) {
+    return WrongType("changeNumber", "a non-negative integer");
+  }
+  const Json& constants = doc["constants"];
+  const Json* csys = Find(constants, "system");
+  if (csys == nullptr || !csys->is_object())
+    return Status(StatusCode::kMissingField, "constants.system");
+  const Json* max = Find(*csys, "maxMembersCount");
+  if (max == nullptr || !AsInt(*max) || *AsInt(*max) < 1 || *AsInt(*max) > kMaxMembersCountLarge) {
+    return WrongType("constants.system.maxMembersCount", "an integer in [1, 1000]");
+  }
+  const Json& info = doc["membersInfo"];
+  std::int64_t fields[5] = {};
+  const char* names[5] = {"first", "next", "count", "accepted", "active"};
+  for (int i = 0; i < 5; ++i) {
+    const Json* v = Find(info, names[i]);
+    if (v == nullptr || !AsInt(*v) || *AsInt(*v) < 0) {
+      return WrongType(std::string("membersInfo.") + names[i], "a non-negative integer");
+    }
+    fields[i] = *AsInt(*v);
+  }
+  const std::int64_t first = fields[0];
+  const std::int64_t next_index = fields[1];
+  const std::int64_t count = fields[2];
+  const std::int64_t accepted = fields[3];
+  const std::int64_t active = fields[4];
+
+  // Members: indices, xuids, and each member's `next`.
+  std::map<std::int64_t, const Json*> by_index;
+  std::set<std::string> xuids;
+  std::int64_t n_accepted = 0;
+  std::int64_t n_active = 0;
+  for (const auto& [k, m] : doc["members"].items()) {
+    std::int64_t index = 0;
+    if (Status s = ValidateMember(k, m, next_index, &index); !s.ok()) return s;
+    if (!by_index.emplace(index, &m).second) {
+      return Status(StatusCode::kMemberChain, "members." + k + ": duplicate index");
+    }
+    if (!xuids.insert(m["constants"]["system"]["xuid"].get<std::string>()).second) {
+      return Status(StatusCode::kMemberChain, "members." + k + ": xuid is already a member");
+    }
+    if (!m.value("reserved", false)) ++n_accepted;
+    const Json* act = Find(m["properties"]["system"], "active");
+    if (act != nullptr && act->is_boolean() && act->get<bool>()) ++n_active;
+  }
+  // The chain: from `first`, strictly ascending, through every member, to `next`.
+  std::int64_t at = first;
+  std::size_t visited = 0;
+  while (at != next_index) {
+    auto it = by_index.find(at);
+    if (it == by_index.end()) {
+      return Status(StatusCode::kMemberChain,
+                    "chain reaches " + std::to_string(at) +
+                        ", which is neither a member nor membersInfo.next");
+    }
+    ++visited;
+    const std::int64_t following = *AsInt((*it->second)["next"]);
+    if (following <= at) {
+      return Status(StatusCode::kMemberChain,
+                    "members." + std::to_string(at) + ".next does not ascend");
+    }
+    auto expected = std::next(it);
+    const std::int64_t want = expected == by_index.end() ? next_index : expected->first;
+    if (following != want) {
+      return Status(StatusCode::kMemberChain,
+                    "members." + std::to_string(at) + ".next skips member " + std::to_string(want));
+    }
+    at = following;
+  }
+  if (visited != by_index.size()) {
+    return Status(StatusCode::kMemberChain, "chain from membersInfo.first misses members");
+  }
+  if (count != static_cast<std::int64_t>(by_index.size()) || accepted != n_accepted ||
+      active != n_active) {
+    return Status(StatusCode::kMemberChain,
+                  "membersInfo count/accepted/active disagree with members");
+  }
+  if (count > *AsInt(*max)) {
+    return Status(
+        StatusCode::kTooManyMembers,
+        std::to_string(count) + " members exceed maxMembersCount " + std::to_string(*AsInt(*max)));
+  }
+  if (previous == nullptr) return Status::Ok();
+
+  // Against the replaced document.
+  if (previous->value("constants", Json()) != constants) {
+    return Status(StatusCode::kConflict, "constants changed after creation");
+  }
+  const Json* prev_info = Find(*previous, "membersInfo");
+  const Json* prev_next_v = prev_info != nullptr ? Find(*prev_info, "next") : nullptr;
+  const std::int64_t prev_next = prev_next_v != nullptr ? AsInt(*prev_next_v).value_or(0) : 0;
+  if (next_index < prev_next) return Status(StatusCode::kMemberChain, "membersInfo.next decreased");
+  const Json* prev_members = Find(*previous, "members");
+  for (const auto& [index, m] : by_index) {
+    const bool was_member = prev_members != nullptr && prev_members->is_object() &&
+                            prev_members->contains(std::to_string(index));
+    if (!was_member && index < prev_next) {
+      return Status(StatusCode::kMemberChain,
+                    "member index " + std::to_string(index) + " was reused");
+    }
+  }
+  const Json* prev_change_v = Find(*previous, "changeNumber");
+  const std::int64_t prev_change = prev_change_v != nullptr ? AsInt(*prev_change_v).value_or(0) : 0;
+  const std::int64_t want = prev_change + 1;
+  if (*AsInt(*change) != want) {
+    return Status(StatusCode::kConflict, "changeNumber is " + std::to_string(*AsInt(*change)) +
+                                             ", expected " + std::to_string(want));
+  }
+  return Status::Ok();
+}
+
+}  // namespace sessionrig::sessiond

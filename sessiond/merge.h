@@ -1,0 +1,111 @@
+// sessiond/merge.h: the MPSD delta merge and the session document validator.
+//
+// A PUT body is a delta, not a document (spec section 3). MergeDelta applies
+// one delta to the current document (or creates one) and returns the new
+// document; ValidateDocument checks a document's invariants, optionally
+// against the document it replaced. Both are pure functions of their
+// arguments (no clock, no randomness, no I/O): the store supplies the time
+// and identifiers, and the merge fuzzer calls them directly.
+//
+// Thread-safety: pure functions; safe to call concurrently on distinct data.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "sessionrig/status.h"
+
+namespace sessionrig::sessiond {
+
+using Json = nlohmann::json;
+
+// Defaults of constants.system filled in at creation (spec section 5).
+inline constexpr std::int64_t kDefaultMaxMembersCount = 100;
+inline constexpr std::int64_t kMaxMembersCountSmall = 100;   // without capabilities.large
+inline constexpr std::int64_t kMaxMembersCountLarge = 1000;  // with capabilities.large
+inline constexpr std::int64_t kDefaultReservedRemovalTimeoutMs = 30000;
+inline constexpr std::int64_t kDefaultInactiveRemovalTimeoutMs = 0;
+inline constexpr std::int64_t kDefaultReadyRemovalTimeoutMs = 180000;
+inline constexpr std::int64_t kDefaultSessionEmptyTimeoutMs = 0;
+// Largest accepted timeout, ms (about 115 days); larger values are refused.
+inline constexpr std::int64_t kMaxTimeoutMs = std::int64_t{10'000'000'000};
+
+// Everything the merge needs that is not in the delta or the document.
+struct MergeContext {
+  // Authenticated xuid of the writer (decimal). Empty when the server runs
+  // with --auth none and the request carried no Authorization: then "me"
+  // is identified by me.constants.system.xuid in the delta.
+  std::string caller_xuid;
+  // x-xbl-contract-version of the request (104, 105 or 107); recorded as the
+  // document's contractVersion on creation.
+  int contract_version = 107;
+  // Wall-clock time of the write, ISO 8601 UTC ("2024-01-02T03:04:05.678Z");
+  // becomes startTime on creation and joinTime of joining members.
+  std::string now_iso;
+  // Identifiers given to a newly created session (ignored on updates).
+  std::string correlation_id;
+  std::string branch;
+  // Server-wide cap on members in one session (also bounds maxMembersCount).
+  std::int64_t max_members_per_session = kMaxMembersCountLarge;
+};
+
+struct MergeOutcome {
+  Json document;         // the new document; valid per ValidateDocument
+  bool created = false;  // there was no current document
+  // Content other than changeNumber differs from the current document (true
+  // on creation). Either way the write is a new version: changeNumber + 1.
+  bool changed = false;
+  // The last member left and sessionEmptyTimeout is 0: the store deletes the
+  // session and the PUT answers 204. `document` is then the final state.
+  bool deleted = false;
+};
+
+// Applies `delta` to `current` (nullptr: the session does not exist yet and
+// the delta creates it). On success the result satisfies
+// ValidateDocument(result.document, current). Errors (nothing is changed):
+//   kWrongType / kInvalidArgument / kMissingField  -> HTTP 400
+//   kConflict  (constants changed after creation, "session full",
+//              a member's constants changed)       -> HTTP 409
+// Access rules (who may write which member) are CheckMemberAccess's job;
+// MergeDelta refuses member keys other than "me" and "reserve_N" as 400.
+[[nodiscard]] StatusOr<MergeOutcome> MergeDelta(const Json* current, const Json& delta,
+                                                const MergeContext& context);
+
+// The 403 rule: a user may only write their own member, as "me". Fails when
+// the delta names a member by index, or when "me" carries a xuid other than
+// `caller_xuid` (only checked when caller_xuid is non-empty). Any failure
+// is an access failure (HTTP 403); malformed deltas pass here and are
+// refused by MergeDelta.
+[[nodiscard]] Status CheckMemberAccess(const Json& delta, std::string_view caller_xuid);
+
+// Removes the members at `indices` (reservations that expired), relinks the
+// chain and bumps changeNumber when something was removed. Returns whether
+// the document changed. REQUIRES: ValidateDocument(*document).ok().
+bool RemoveMembers(Json* document, const std::vector<std::int64_t>& indices);
+
+// Checks the invariants of a stored document:
+//  - the top-level shape and field types;
+//  - member keys are decimal indices equal to constants.system.index, below
+//    membersInfo.next, with distinct xuids;
+//  - the `next` chain runs from membersInfo.first through every member in
+//    ascending index order, without a loop, and ends at membersInfo.next;
+//  - membersInfo.count/accepted/active match the members;
+//  - the member count respects maxMembersCount.
+// With `previous` (the document this one replaced) also:
+//  - constants are unchanged, membersInfo.next did not decrease, indices of
+//    new members were never used before, and changeNumber grew by exactly
+//    one (every accepted write is a new version).
+// Errors: kWrongType, kMissingField, kMemberChain, kTooManyMembers, kConflict.
+[[nodiscard]] Status ValidateDocument(const Json& document, const Json* previous = nullptr);
+
+// Reads constants.system.sessionEmptyTimeout (ms): nullopt-like -1 when null
+// (never), else the value. REQUIRES: a valid document.
+std::int64_t SessionEmptyTimeoutMs(const Json& document);
+// Reads constants.system.reservedRemovalTimeout (ms), -1 when null (never).
+std::int64_t ReservedRemovalTimeoutMs(const Json& document);
+
+}  // namespace sessionrig::sessiond

@@ -1,0 +1,388 @@
+#include "sessiond/merge.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <string>
+#include <vector>
+
+namespace sessionrig::sessiond {
+namespace {
+
+MergeContext Ctx(std::string xuid = "100") {
+  MergeContext c;
+  c.caller_xuid = std::move(xuid);
+  c.now_iso = "2024-01-02T03:04:05.678Z";
+  c.correlation_id = "corr";
+  c.branch = "branch";
+  return c;
+}
+
+Json Join(bool active = true) {
+  return Json::parse(R"({"members":{"me":{"properties":{"system":{"active":)" +
+                     std::string(active ? "true" : "false") + "}}}}}");
+}
+
+// Applies `delta` and requires success and a valid result.
+Json Apply(const Json* current, const Json& delta, const MergeContext& ctx) {
+  auto r = MergeDelta(current, delta, ctx);
+  EXPECT_TRUE(r.ok()) << r.status().ToString() << " delta=" << delta.dump();
+  if (!r.ok()) return current ? *current : Json();
+  EXPECT_TRUE(ValidateDocument(r->document, current).ok())
+      << ValidateDocument(r->document, current).ToString();
+  return r->document;
+}
+
+TEST(SessiondMerge, CreationFillsDefaultsAndKeepsConstants) {
+  auto r = MergeDelta(nullptr, Json::parse(R"({"constants":{"system":{"maxMembersCount":8,
+      "visibility":"open"},"custom":{"mode":"ctf"}},"properties":{"custom":{"map":"dunes"}}})"),
+                      Ctx());
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(r->created);
+  EXPECT_TRUE(r->changed);
+  EXPECT_FALSE(r->deleted);
+  const Json& d = r->document;
+  EXPECT_EQ(d["changeNumber"], 1);
+  EXPECT_EQ(d["constants"]["system"]["maxMembersCount"], 8);
+  EXPECT_EQ(d["constants"]["system"]["reservedRemovalTimeout"], 30000);
+  EXPECT_EQ(d["constants"]["system"]["sessionEmptyTimeout"], 0);
+  EXPECT_EQ(d["constants"]["custom"]["mode"], "ctf");
+  EXPECT_EQ(d["properties"]["custom"]["map"], "dunes");
+  EXPECT_EQ(d["correlationId"], "corr");
+  EXPECT_EQ(d["membersInfo"],
+            Json::parse(R"({"first":0,"next":0,"count":0,"accepted":0,"active":0})"));
+  EXPECT_TRUE(ValidateDocument(d).ok());
+}
+
+TEST(SessiondMerge, ConstantsCannotChangeAfterCreation) {
+  Json doc =
+      Apply(nullptr, Json::parse(R"({"constants":{"system":{"maxMembersCount":8}}})"), Ctx());
+  // Resending the same value is fine and changes nothing.
+  auto same =
+      MergeDelta(&doc, Json::parse(R"({"constants":{"system":{"maxMembersCount":8}}})"), Ctx());
+  ASSERT_TRUE(same.ok());
+  EXPECT_FALSE(same->changed);
+  auto changed =
+      MergeDelta(&doc, Json::parse(R"({"constants":{"system":{"maxMembersCount":9}}})"), Ctx());
+  ASSERT_FALSE(changed.ok());
+  EXPECT_EQ(changed.status().code(), StatusCode::kConflict);
+  auto added = MergeDelta(&doc, Json::parse(R"({"constants":{"custom":{"new":1}}})"), Ctx());
+  ASSERT_FALSE(added.ok());
+  EXPECT_EQ(added.status().code(), StatusCode::kConflict);
+}
+
+TEST(SessiondMerge, PropertiesSystemSetAndCustomMergeWithNullDeleting) {
+  Json doc =
+      Apply(nullptr, Json::parse(R"({"properties":{"custom":{"a":1,"b":{"x":1,"y":2}}}})"), Ctx());
+  doc =
+      Apply(&doc, Json::parse(R"({"properties":{"system":{"closed":true,"joinRestriction":"local"},
+      "custom":{"a":null,"b":{"y":null,"z":3},"c":"new"}}})"),
+            Ctx());
+  EXPECT_EQ(doc["properties"]["system"]["closed"], true);
+  EXPECT_EQ(doc["properties"]["system"]["joinRestriction"], "local");
+  EXPECT_EQ(doc["properties"]["custom"], Json::parse(R"({"b":{"x":1,"z":3},"c":"new"})"));
+  EXPECT_EQ(doc["changeNumber"], 2);
+  doc = Apply(&doc, Json::parse(R"({"properties":{"system":{"closed":null}}})"), Ctx());
+  EXPECT_FALSE(doc["properties"]["system"].contains("closed"));
+}
+
+TEST(SessiondMerge, WrongTypesAreRefused) {
+  Json doc = Apply(nullptr, Json::object(), Ctx());
+  for (const char* bad :
+       {R"([])", R"({"constants":[]})", R"({"properties":{"system":{"closed":"yes"}}})",
+        R"({"properties":{"system":{"joinRestriction":"everyone"}}})",
+        R"({"properties":{"custom":[]}})",
+        R"({"members":{"me":{"properties":{"system":{"active":1}}}}})",
+        R"({"members":{"me":{"constants":{"system":{"index":3}}}}})", R"({"members":{"bob":{}}})",
+        R"({"members":{"reserve_0":null}})", R"({"members":{"reserve_0":{}}})",
+        R"({"members":{"reserve_x":{"constants":{"system":{"xuid":"5"}}}}})",
+        R"({"changeNumber":5})",
+        R"({"members":{"reserve_0":{"constants":{"system":{"xuid":"abc"}}}}})"}) {
+    auto r = MergeDelta(&doc, Json::parse(bad), Ctx());
+    EXPECT_FALSE(r.ok()) << bad;
+    EXPECT_NE(r.status().code(), StatusCode::kConflict) << bad;
+  }
+  for (const char* bad : {R"({"constants":{"system":{"maxMembersCount":0}}})",
+                          R"({"constants":{"system":{"maxMembersCount":101}}})",
+                          R"({"constants":{"system":{"maxMembersCount":2.5}}})",
+                          R"({"constants":{"system":{"sessionEmptyTimeout":-1}}})",
+                          R"({"constants":{"system":{"visibility":"secret"}}})"}) {
+    EXPECT_FALSE(MergeDelta(nullptr, Json::parse(bad), Ctx()).ok()) << bad;
+  }
+  // Large sessions may go to 1000.
+  EXPECT_TRUE(MergeDelta(nullptr, Json::parse(R"({"constants":{"system":{"maxMembersCount":1000,
+      "capabilities":{"large":true}}}})"),
+                         Ctx())
+                  .ok());
+}
+
+TEST(SessiondMerge, JoinUpdateLeaveWithMonotonicIndicesAndChain) {
+  Json doc = Apply(nullptr,
+                   Json::parse(R"({"constants":{"system":{"sessionEmptyTimeout":60000}}})"), Ctx());
+  doc = Apply(&doc, Join(), Ctx("100"));
+  doc = Apply(&doc, Join(false), Ctx("200"));
+  doc = Apply(&doc, Join(), Ctx("300"));
+  EXPECT_EQ(doc["membersInfo"],
+            Json::parse(R"({"first":0,"next":3,"count":3,"accepted":3,"active":2})"));
+  EXPECT_EQ(doc["members"]["0"]["next"], 1);
+  EXPECT_EQ(doc["members"]["2"]["next"], 3);
+  EXPECT_EQ(doc["members"]["1"]["constants"]["system"]["xuid"], "200");
+  EXPECT_EQ(doc["members"]["1"]["joinTime"], "2024-01-02T03:04:05.678Z");
+
+  // Update: same index, properties merged.
+  doc = Apply(&doc, Json::parse(R"({"members":{"me":{"properties":{"system":{"active":true},
+      "custom":{"skill":5}}}}})"),
+              Ctx("200"));
+  EXPECT_EQ(doc["members"]["1"]["properties"]["custom"]["skill"], 5);
+  EXPECT_EQ(doc["membersInfo"]["active"], 3);
+
+  // The middle member leaves: the chain skips it, its index is never reused.
+  doc = Apply(&doc, Json::parse(R"({"members":{"me":null}})"), Ctx("200"));
+  EXPECT_EQ(doc["members"]["0"]["next"], 2);
+  EXPECT_EQ(doc["membersInfo"]["count"], 2);
+  doc = Apply(&doc, Join(), Ctx("200"));
+  EXPECT_TRUE(doc["members"].contains("3"));
+  EXPECT_FALSE(doc["members"].contains("1"));
+  EXPECT_EQ(doc["members"]["2"]["next"], 3);
+  EXPECT_EQ(doc["membersInfo"]["next"], 4);
+
+  // Leaving when not a member changes nothing.
+  auto noop = MergeDelta(&doc, Json::parse(R"({"members":{"me":null}})"), Ctx("999"));
+  ASSERT_TRUE(noop.ok());
+  EXPECT_FALSE(noop->changed);
+  EXPECT_EQ(noop->document["members"], doc["members"]);
+  EXPECT_EQ(noop->document["changeNumber"],
+            doc["changeNumber"].get<int>() + 1);  // still a new version
+
+  // Everyone leaves; with a non-zero empty timeout the session stays.
+  for (const char* x : {"100", "300", "200"}) {
+    auto r = MergeDelta(&doc, Json::parse(R"({"members":{"me":null}})"), Ctx(x));
+    ASSERT_TRUE(r.ok());
+    EXPECT_FALSE(r->deleted);
+    doc = r->document;
+  }
+  EXPECT_EQ(doc["membersInfo"],
+            Json::parse(R"({"first":4,"next":4,"count":0,"accepted":0,"active":0})"));
+  EXPECT_TRUE(ValidateDocument(doc).ok());
+}
+
+TEST(SessiondMerge, LastMemberLeavingWithZeroTimeoutDeletes) {
+  Json doc = Apply(nullptr, Json::object(), Ctx());  // created empty: not deleted
+  doc = Apply(&doc, Join(), Ctx("1"));
+  doc = Apply(&doc, Join(), Ctx("2"));
+  auto r = MergeDelta(&doc, Json::parse(R"({"members":{"me":null}})"), Ctx("1"));
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->deleted);
+  r = MergeDelta(&r->document, Json::parse(R"({"members":{"me":null}})"), Ctx("2"));
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->deleted);
+}
+
+TEST(SessiondMerge, CapacityIsAllOrNothing) {
+  Json doc =
+      Apply(nullptr, Json::parse(R"({"constants":{"system":{"maxMembersCount":2}}})"), Ctx());
+  doc = Apply(&doc, Join(), Ctx("1"));
+  // Joining plus two reservations needs three seats: refused, nothing applied.
+  auto r = MergeDelta(&doc, Json::parse(R"({"members":{"me":{},
+      "reserve_0":{"constants":{"system":{"xuid":"7"}}},"reserve_1":{"constants":{"system":{"xuid":"8"}}}}})"),
+                      Ctx("2"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kConflict);
+  EXPECT_NE(r.status().message().find("session full"), std::string::npos);
+  doc = Apply(&doc, Join(), Ctx("2"));
+  auto full = MergeDelta(&doc, Join(), Ctx("3"));
+  ASSERT_FALSE(full.ok());
+  EXPECT_EQ(full.status().code(), StatusCode::kConflict);
+  // An existing member may still update.
+  EXPECT_TRUE(MergeDelta(&doc, Join(false), Ctx("2")).ok());
+}
+
+TEST(SessiondMerge, ReservationsThenJoin) {
+  Json doc = Apply(nullptr, Json::object(), Ctx());
+  doc = Apply(&doc, Json::parse(R"({"members":{"me":{},
+      "reserve_10":{"constants":{"system":{"xuid":"11"}}},"reserve_2":{"constants":{"system":{"xuid":"22"}}}}})"),
+              Ctx("1"));
+  // Reservations are allocated in numeric order of N.
+  EXPECT_EQ(doc["members"]["1"]["constants"]["system"]["xuid"], "22");
+  EXPECT_EQ(doc["members"]["2"]["constants"]["system"]["xuid"], "11");
+  EXPECT_EQ(doc["members"]["1"]["reserved"], true);
+  EXPECT_EQ(doc["membersInfo"]["accepted"], 1);
+  // The reserved user joins into the reserved seat.
+  doc = Apply(&doc, Join(), Ctx("22"));
+  EXPECT_FALSE(doc["members"]["1"].contains("reserved"));
+  EXPECT_EQ(doc["membersInfo"]["accepted"], 2);
+  EXPECT_EQ(doc["membersInfo"]["next"], 3);
+  // Reserving someone already there changes nothing.
+  auto again = MergeDelta(
+      &doc, Json::parse(R"({"members":{"reserve_0":{"constants":{"system":{"xuid":"22"}}}}})"),
+      Ctx("1"));
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(again->changed);
+  // Expiring the remaining reservation.
+  EXPECT_TRUE(RemoveMembers(&doc, {2}));
+  EXPECT_TRUE(ValidateDocument(doc).ok());
+  EXPECT_EQ(doc["membersInfo"]["count"], 2);
+  EXPECT_FALSE(RemoveMembers(&doc, {2}));
+}
+
+TEST(SessiondMerge, MemberConstantsAreFixedButMeIsIdentifiedByToken) {
+  Json doc = Apply(nullptr, Json::object(), Ctx());
+  doc =
+      Apply(&doc,
+            Json::parse(
+                R"({"members":{"me":{"constants":{"system":{"xuid":"100","initialize":true}}}}})"),
+            Ctx("100"));
+  EXPECT_EQ(doc["members"]["0"]["constants"]["system"]["initialize"], true);
+  auto same = MergeDelta(
+      &doc, Json::parse(R"({"members":{"me":{"constants":{"system":{"initialize":true}}}}})"),
+      Ctx("100"));
+  ASSERT_TRUE(same.ok());
+  EXPECT_FALSE(same->changed);
+  auto changed = MergeDelta(
+      &doc, Json::parse(R"({"members":{"me":{"constants":{"system":{"initialize":false}}}}})"),
+      Ctx("100"));
+  EXPECT_EQ(changed.status().code(), StatusCode::kConflict);
+  // Without an authenticated caller "me" needs a xuid in the body.
+  auto anonymous = MergeDelta(&doc, Join(), Ctx(""));
+  EXPECT_EQ(anonymous.status().code(), StatusCode::kMissingField);
+  auto by_body = MergeDelta(
+      &doc, Json::parse(R"({"members":{"me":{"constants":{"system":{"xuid":"555"}}}}})"), Ctx(""));
+  ASSERT_TRUE(by_body.ok());
+  EXPECT_EQ(by_body->document["members"]["1"]["constants"]["system"]["xuid"], "555");
+}
+
+TEST(SessiondMemberAccess, OnlyMeForTheCaller) {
+  EXPECT_TRUE(CheckMemberAccess(Join(), "100").ok());
+  EXPECT_TRUE(CheckMemberAccess(Json::parse(R"({"members":{"reserve_0":{}}})"), "100").ok());
+  EXPECT_TRUE(CheckMemberAccess(Json::parse(R"([1,2])"), "100").ok());
+  EXPECT_FALSE(CheckMemberAccess(Json::parse(R"({"members":{"0":{}}})"), "100").ok());
+  EXPECT_FALSE(CheckMemberAccess(Json::parse(R"({"members":{"3":null}})"), "100").ok());
+  EXPECT_FALSE(
+      CheckMemberAccess(
+          Json::parse(R"({"members":{"me":{"constants":{"system":{"xuid":"200"}}}}})"), "100")
+          .ok());
+  EXPECT_TRUE(CheckMemberAccess(
+                  Json::parse(R"({"members":{"me":{"constants":{"system":{"xuid":"200"}}}}})"), "")
+                  .ok());
+}
+
+// A valid three-member document to corrupt.
+Json ValidDoc() {
+  Json doc =
+      Apply(nullptr, Json::parse(R"({"constants":{"system":{"maxMembersCount":3}}})"), Ctx());
+  for (const char* x : {"1", "2", "3"}) doc = Apply(&doc, Join(), Ctx(x));
+  EXPECT_TRUE(ValidateDocument(doc).ok());
+  return doc;
+}
+
+TEST(SessiondValidate, CatchesBrokenInvariants) {
+  struct Case {
+    const char* name;
+    void (*corrupt)(Json&);
+  };
+  const Case cases[] = {
+      {"loop", [](Json& d) { d["members"]["1"]["next"] = 0; }},
+      {"self loop", [](Json& d) { d["members"]["1"]["next"] = 1; }},
+      {"skip", [](Json& d) { d["members"]["0"]["next"] = 2; }},
+      {"chain end", [](Json& d) { d["members"]["2"]["next"] = 7; }},
+      {"first", [](Json& d) { d["membersInfo"]["first"] = 1; }},
+      {"index mismatch", [](Json& d) { d["members"]["1"]["constants"]["system"]["index"] = 5; }},
+      {"duplicate xuid", [](Json& d) { d["members"]["1"]["constants"]["system"]["xuid"] = "1"; }},
+      {"count", [](Json& d) { d["membersInfo"]["count"] = 2; }},
+      {"active", [](Json& d) { d["membersInfo"]["active"] = 0; }},
+      {"null member", [](Json& d) { d["members"]["1"] = nullptr; }},
+      {"index beyond next", [](Json& d) { d["membersInfo"]["next"] = 2; }},
+      {"capacity", [](Json& d) { d["constants"]["system"]["maxMembersCount"] = 2; }},
+      {"wrong type", [](Json& d) { d["membersInfo"]["count"] = "3"; }},
+      {"missing members", [](Json& d) { d.erase("members"); }},
+      {"bad key", [](Json& d) { d["members"]["x"] = d["members"]["0"]; }},
+  };
+  for (const Case& c : cases) {
+    Json doc = ValidDoc();
+    c.corrupt(doc);
+    EXPECT_FALSE(ValidateDocument(doc).ok()) << c.name;
+  }
+}
+
+TEST(SessiondValidate, ChecksAgainstThePreviousDocument) {
+  const Json prev = ValidDoc();
+  Json constants_changed = prev;
+  constants_changed["constants"]["custom"]["x"] = 1;
+  constants_changed["changeNumber"] = prev["changeNumber"].get<int>() + 1;
+  EXPECT_EQ(ValidateDocument(constants_changed, &prev).code(), StatusCode::kConflict);
+
+  Json unchanged_number = prev;
+  unchanged_number["properties"]["custom"]["x"] = 1;
+  EXPECT_FALSE(ValidateDocument(unchanged_number, &prev).ok());
+  unchanged_number["changeNumber"] = prev["changeNumber"].get<int>() + 1;
+  EXPECT_TRUE(ValidateDocument(unchanged_number, &prev).ok());
+  EXPECT_FALSE(ValidateDocument(prev, &prev).ok());  // a write is always a new version
+
+  // Index 1 leaves, then a "new" member reappears at index 1: reuse.
+  Json left = Apply(&prev, Json::parse(R"({"members":{"me":null}})"), Ctx("2"));
+  Json reused = prev;
+  reused["members"]["1"]["constants"]["system"]["xuid"] = "9";
+  reused["changeNumber"] = left["changeNumber"].get<int>() + 1;
+  EXPECT_EQ(ValidateDocument(reused, &left).code(), StatusCode::kMemberChain);
+}
+
+// Random deltas from a small vocabulary: every accepted merge yields a
+// document that validates against its predecessor, and refusals leave the
+// input alone (MergeDelta takes it const).
+TEST(SessiondMerge, RandomDeltasKeepInvariants) {
+  std::mt19937 rng(12345);
+  auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
+  Json doc = Apply(nullptr, Json::parse(R"({"constants":{"system":{"maxMembersCount":5,
+      "sessionEmptyTimeout":1000}}})"),
+                   Ctx());
+  int accepted = 0;
+  for (int i = 0; i < 3000; ++i) {
+    const std::string xuid = std::to_string(1 + pick(8));
+    Json delta = Json::object();
+    switch (pick(6)) {
+      case 0:
+        delta = Join(pick(2) == 0);
+        break;
+      case 1:
+        delta["members"]["me"] = nullptr;
+        break;
+      case 2:
+        delta["members"]["reserve_" + std::to_string(pick(3))]["constants"]["system"]["xuid"] =
+            std::to_string(1 + pick(8));
+        break;
+      case 3:
+        delta["properties"]["custom"]["k" + std::to_string(pick(4))] = pick(2) ? Json(i) : Json();
+        break;
+      case 4:
+        delta["properties"]["system"]["closed"] = pick(2) == 0;
+        break;
+      default:
+        delta["members"]["me"]["properties"]["custom"]["n"] = i;
+        break;
+    }
+    auto r = MergeDelta(&doc, delta, Ctx(xuid));
+    if (!r.ok()) {
+      EXPECT_EQ(r.status().code(), StatusCode::kConflict) << r.status().ToString();
+      continue;
+    }
+    ++accepted;
+    ASSERT_TRUE(ValidateDocument(r->document, &doc).ok())
+        << ValidateDocument(r->document, &doc).ToString();
+    ASSERT_FALSE(r->deleted);  // non-zero empty timeout
+    if (pick(10) == 0 && r->document["membersInfo"]["count"].get<int>() > 0) {
+      std::vector<std::int64_t> some = {pick(40)};
+      Json expired = r->document;
+      if (RemoveMembers(&expired, some)) {
+        ASSERT_TRUE(ValidateDocument(expired, &r->document).ok());
+        r->document = expired;
+      } else {
+        ASSERT_EQ(expired, r->document);
+      }
+    }
+    doc = r->document;
+  }
+  EXPECT_GT(accepted, 1000);
+}
+
+}  // namespace
+}  // namespace sessionrig::sessiond

@@ -1,0 +1,376 @@
+#include "sessiond/store.h"
+
+#include <time.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <functional>
+#include <random>
+#include <utility>
+
+#include "sessiond/metrics.h"
+
+namespace sessionrig::sessiond {
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+std::mt19937_64& Rng() {
+  thread_local std::mt19937_64 rng([] {
+    std::random_device rd;
+    return (std::uint64_t{rd()} << 32) ^ rd();
+  }());
+  return rng;
+}
+
+std::string HexU64(std::uint64_t v, int digits) {
+  std::string out(static_cast<std::size_t>(digits), '0');
+  static constexpr char kDigits[] = "0123456789abcdef";
+  for (int i = digits - 1; i >= 0; --i) {
+    out[static_cast<std::size_t>(i)] = kDigits[v & 0xf];
+    v >>= 4;
+  }
+  return out;
+}
+
+// A random (version 4) UUID, lowercase.
+std::string RandomUuid() {
+  std::uint64_t hi = Rng()();
+  std::uint64_t lo = Rng()();
+  hi = (hi & ~std::uint64_t{0xf000}) | 0x4000;                           // version 4
+  lo = (lo & ~(std::uint64_t{0xc} << 60)) | (std::uint64_t{0x8} << 60);  // variant 10
+  const std::string h = HexU64(hi, 16);
+  const std::string l = HexU64(lo, 16);
+  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + l.substr(0, 4) +
+         "-" + l.substr(4, 12);
+}
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+bool IsOpaqueTag(std::string_view t) {
+  if (t.size() < 2 || t.front() != '"' || t.back() != '"') return false;
+  for (std::size_t i = 1; i + 1 < t.size(); ++i) {
+    const auto c = static_cast<unsigned char>(t[i]);
+    if (c == '"' || c < 0x21 || c == 0x7f) return false;
+  }
+  return true;
+}
+
+bool StrongMatch(const std::vector<std::string>& tags, const std::string& etag) {
+  return std::find(tags.begin(), tags.end(), etag) != tags.end();
+}
+
+bool WeakMatch(const std::vector<std::string>& tags, const std::string& etag) {
+  return std::any_of(tags.begin(), tags.end(), [&](const std::string& t) {
+    return std::string_view(t).substr(t.rfind("W/", 0) == 0 ? 2 : 0) == etag;
+  });
+}
+
+std::int64_t MemberCount(const Json& doc) {
+  return static_cast<std::int64_t>(doc["members"].size());
+}
+
+}  // namespace
+
+Status ParseEntityTagList(std::string_view value, bool* any, std::vector<std::string>* tags) {
+  *any = false;
+  tags->clear();
+  value = Trim(value);
+  if (value == "*") {
+    *any = true;
+    return Status::Ok();
+  }
+  while (true) {
+    const std::size_t comma = value.find(',');
+    std::string_view item = Trim(value.substr(0, comma));
+    const std::string_view opaque = item.substr(item.rfind("W/", 0) == 0 ? 2 : 0);
+    if (!IsOpaqueTag(opaque)) {
+      return Status(
+          StatusCode::kBadEtag,
+          "not an entity-tag: \"" + std::string(item.substr(0, 80)) + "\" (expected \"...\" or *)");
+    }
+    tags->emplace_back(item);
+    if (comma == std::string_view::npos) break;
+    value.remove_prefix(comma + 1);
+  }
+  return Status::Ok();
+}
+
+std::string NowIso8601() {
+  const auto now = std::chrono::system_clock::now();
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+  const time_t secs = static_cast<time_t>(ms / 1000);
+  struct tm tm_utc {};
+  gmtime_r(&secs, &tm_utc);
+  char buf[40];
+  const std::size_t n = strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm_utc);
+  char out[48];
+  std::snprintf(out, sizeof(out), "%.*s.%03dZ", static_cast<int>(n), buf,
+                static_cast<int>(ms % 1000));
+  return out;
+}
+
+struct SessionStore::Session {
+  explicit Session(std::string k) : key(std::move(k)) {}
+
+  const std::string key;
+  std::mutex mu;
+  // Removed from the map (or about to be): writers that find it retry the
+  // lookup. Written under mu; read without it to skip dead entries.
+  std::atomic<bool> dead{false};
+  // Some timeout may be pending (an empty session or a reservation); read by
+  // Sweep without mu to find candidates.
+  std::atomic<bool> has_timers{false};
+
+  bool exists = false;  // Guarded by mu. False: an entry for a create in progress.
+  Json doc;             // Guarded by mu. Valid per ValidateDocument when exists.
+  SessionView view;     // Guarded by mu. doc serialized, and its ETag.
+  // When the session became empty (only while sessionEmptyTimeout > 0). Guarded by mu.
+  std::optional<SteadyClock::time_point> empty_since;
+  // When each reserved member was reserved. Guarded by mu.
+  std::map<std::int64_t, SteadyClock::time_point> reserved_since;
+};
+
+SessionStore::SessionStore(StoreOptions options, Metrics* metrics)
+    : options_(std::move(options)),
+      metrics_(metrics),
+      etag_prefix_(
+          HexU64((std::uint64_t{std::random_device()()} << 32) ^ std::random_device()(), 16)),
+      shards_(std::make_unique<Shard[]>(std::max<std::size_t>(options_.shards, 1))) {}
+
+SessionStore::~SessionStore() = default;
+
+SessionStore::Shard& SessionStore::ShardFor(std::string_view key) const {
+  const std::size_t n = std::max<std::size_t>(options_.shards, 1);
+  return shards_[std::hash<std::string_view>()(key) % n];
+}
+
+std::shared_ptr<SessionStore::Session> SessionStore::FindOrInsert(std::string_view key) {
+  Shard& shard = ShardFor(key);
+  std::lock_guard<std::mutex> lock(shard.mu);
+  auto it = shard.map.find(std::string(key));
+  if (it != shard.map.end() && !it->second->dead.load(std::memory_order_acquire)) return it->second;
+  auto fresh = std::make_shared<Session>(std::string(key));
+  if (it != shard.map.end()) {
+    it->second = fresh;
+  } else {
+    shard.map.emplace(std::string(key), fresh);
+  }
+  return fresh;
+}
+
+void SessionStore::Erase(std::string_view key, const Session* session) {
+  Shard& shard = ShardFor(key);
+  std::lock_guard<std::mutex> lock(shard.mu);
+  auto it = shard.map.find(std::string(key));
+  if (it != shard.map.end() && it->second.get() == session) shard.map.erase(it);
+}
+
+std::string SessionStore::NextEtag() {
+  const std::uint64_t n = etag_counter_.fetch_add(1, std::memory_order_relaxed) + 1;
+  return "\"" + etag_prefix_ + "-" + std::to_string(n) + "\"";
+}
+
+std::optional<SessionView> SessionStore::Read(std::string_view key) const {
+  std::shared_ptr<Session> s;
+  {
+    Shard& shard = ShardFor(key);
+    std::lock_guard<std::mutex> lock(shard.mu);
+    auto it = shard.map.find(std::string(key));
+    if (it == shard.map.end()) return std::nullopt;
+    s = it->second;
+  }
+  std::lock_guard<std::mutex> lock(s->mu);
+  if (!s->exists || s->dead.load(std::memory_order_relaxed)) return std::nullopt;
+  return s->view;
+}
+
+void SessionStore::Commit(Session* s, Json doc, SteadyClock::time_point now) {
+  s->doc = std::move(doc);
+  s->view.body = std::make_shared<const std::string>(
+      s->doc.dump(-1, ' ', false, Json::error_handler_t::replace));
+  s->view.etag = NextEtag();
+  s->exists = true;
+  // Timers: emptiness and reservations.
+  const Json& members = s->doc["members"];
+  if (members.empty() && SessionEmptyTimeoutMs(s->doc) > 0) {
+    if (!s->empty_since) s->empty_since = now;
+  } else {
+    s->empty_since.reset();
+  }
+  std::map<std::int64_t, SteadyClock::time_point> reserved;
+  if (ReservedRemovalTimeoutMs(s->doc) >= 0) {
+    for (const auto& [k, m] : members.items()) {
+      if (!m.value("reserved", false)) continue;
+      const std::int64_t index = m["constants"]["system"]["index"].get<std::int64_t>();
+      auto it = s->reserved_since.find(index);
+      reserved.emplace(index, it == s->reserved_since.end() ? now : it->second);
+    }
+  }
+  s->reserved_since = std::move(reserved);
+  s->has_timers.store(s->empty_since.has_value() || !s->reserved_since.empty(),
+                      std::memory_order_relaxed);
+}
+
+WriteResult SessionStore::Write(std::string_view key, const Preconditions& pre, const Json& delta,
+                                MergeContext context) {
+  const auto now = SteadyClock::now();
+  context.now_iso = NowIso8601();
+  context.max_members_per_session = options_.max_members_per_session;
+  for (;;) {
+    std::shared_ptr<Session> s = FindOrInsert(key);
+    std::unique_lock<std::mutex> lock(s->mu);
+    if (s->dead.load(std::memory_order_relaxed)) continue;  // deleted meanwhile: look up again
+    const bool exists = s->exists;
+    WriteResult r;
+    // On any failure to create, the placeholder entry goes away again.
+    auto abandon_placeholder = [&] {
+      if (exists) return;
+      s->dead.store(true, std::memory_order_release);
+      lock.unlock();
+      Erase(key, s.get());
+    };
+
+    bool precondition_ok = true;
+    if (pre.if_match_present) {
+      if (!exists) {
+        precondition_ok = false;
+      } else if (!pre.if_match_any && !StrongMatch(pre.if_match, s->view.etag)) {
+        precondition_ok = options_.testing_ignore_if_match;
+      }
+    }
+    if (precondition_ok && pre.if_none_match_present && exists &&
+        (pre.if_none_match_any || WeakMatch(pre.if_none_match, s->view.etag))) {
+      precondition_ok = false;
+    }
+    if (!precondition_ok) {
+      r.outcome = WriteOutcome::kPreconditionFailed;
+      if (exists) r.view = s->view;
+      if (metrics_ != nullptr) metrics_->PreconditionFailed();
+      abandon_placeholder();
+      return r;
+    }
+
+    if (!exists) {
+      context.correlation_id = RandomUuid();
+      context.branch = RandomUuid();
+    }
+    auto merged = MergeDelta(exists ? &s->doc : nullptr, delta, context);
+    if (!merged.ok()) {
+      r.outcome = WriteOutcome::kRefused;
+      r.status = merged.status();
+      abandon_placeholder();
+      return r;
+    }
+    if (Status v = ValidateDocument(merged->document, exists ? &s->doc : nullptr); !v.ok()) {
+      r.outcome = WriteOutcome::kInternal;
+      r.status = Status(StatusCode::kInternal, "merged document is invalid: " + v.ToString());
+      abandon_placeholder();
+      return r;
+    }
+    const std::int64_t members_before = exists ? MemberCount(s->doc) : 0;
+    if (merged->deleted) {
+      s->exists = false;
+      s->dead.store(true, std::memory_order_release);
+      s->view = SessionView{};
+      s->doc = Json();
+      lock.unlock();
+      Erase(key, s.get());
+      live_sessions_.fetch_sub(1, std::memory_order_relaxed);
+      if (metrics_ != nullptr) {
+        metrics_->AddMembers(-members_before);
+        metrics_->AddSessions(-1);
+        metrics_->SessionDeleted();
+      }
+      r.outcome = WriteOutcome::kDeleted;
+      return r;
+    }
+    if (!exists) {
+      if (live_sessions_.fetch_add(1, std::memory_order_relaxed) >= options_.max_sessions) {
+        live_sessions_.fetch_sub(1, std::memory_order_relaxed);
+        r.outcome = WriteOutcome::kStoreFull;
+        r.status = Status(StatusCode::kUnavailable,
+                          "session limit reached (" + std::to_string(options_.max_sessions) + ")");
+        abandon_placeholder();
+        return r;
+      }
+      if (metrics_ != nullptr) metrics_->AddSessions(1);
+    }
+    const std::int64_t members_after = MemberCount(merged->document);
+    if (metrics_ != nullptr && members_after != members_before) {
+      metrics_->AddMembers(members_after - members_before);
+    }
+    Commit(s.get(), std::move(merged->document), now);
+    r.outcome = exists ? WriteOutcome::kUpdated : WriteOutcome::kCreated;
+    r.view = s->view;
+    return r;
+  }
+}
+
+std::size_t SessionStore::Sweep(SteadyClock::time_point now) {
+  std::size_t deleted = 0;
+  const std::size_t n = std::max<std::size_t>(options_.shards, 1);
+  std::vector<std::shared_ptr<Session>> candidates;
+  for (std::size_t i = 0; i < n; ++i) {
+    candidates.clear();
+    {
+      std::lock_guard<std::mutex> lock(shards_[i].mu);
+      for (const auto& [k, s] : shards_[i].map) {
+        if (s->has_timers.load(std::memory_order_relaxed)) candidates.push_back(s);
+      }
+    }
+    for (const auto& s : candidates) {
+      std::unique_lock<std::mutex> lock(s->mu);
+      if (!s->exists || s->dead.load(std::memory_order_relaxed)) continue;
+      const std::int64_t members_before = MemberCount(s->doc);
+      bool remove_session = false;
+      // Reservations past reservedRemovalTimeout.
+      const std::int64_t reserved_ms = ReservedRemovalTimeoutMs(s->doc);
+      std::vector<std::int64_t> expired;
+      for (const auto& [index, since] : s->reserved_since) {
+        if (reserved_ms >= 0 && now - since >= std::chrono::milliseconds(reserved_ms)) {
+          expired.push_back(index);
+        }
+      }
+      if (!expired.empty()) {
+        Json doc = s->doc;
+        if (RemoveMembers(&doc, expired) && ValidateDocument(doc, &s->doc).ok()) {
+          if (doc["members"].empty() && SessionEmptyTimeoutMs(doc) == 0) {
+            remove_session = true;
+          } else {
+            if (metrics_ != nullptr) metrics_->AddMembers(MemberCount(doc) - members_before);
+            Commit(s.get(), std::move(doc), now);
+          }
+        }
+      }
+      // Empty past sessionEmptyTimeout.
+      const std::int64_t empty_ms = SessionEmptyTimeoutMs(s->doc);
+      if (s->empty_since && empty_ms >= 0 &&
+          now - *s->empty_since >= std::chrono::milliseconds(empty_ms)) {
+        remove_session = true;
+      }
+      if (!remove_session) continue;
+      s->exists = false;
+      s->dead.store(true, std::memory_order_release);
+      s->view = SessionView{};
+      s->doc = Json();
+      lock.unlock();
+      Erase(s->key, s.get());
+      live_sessions_.fetch_sub(1, std::memory_order_relaxed);
+      if (metrics_ != nullptr) {
+        metrics_->AddMembers(-members_before);
+        metrics_->AddSessions(-1);
+        metrics_->SessionDeleted();
+      }
+      ++deleted;
+    }
+  }
+  return deleted;
+}
+
+}  // namespace sessionrig::sessiond

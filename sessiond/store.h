@@ -1,0 +1,136 @@
+// sessiond/store.h: the session store: a sharded map of sessions, each with
+// its own mutex, so that the compare-and-apply of a conditional write is
+// atomic per session while writes to different sessions never share a lock
+// (the shard lock is held only to find or insert an entry).
+//
+// ETags are strong and never reused within a process: a random per-process
+// prefix and a global atomic counter, quoted ("\"3f9a0c1b2d4e5f60-17\"").
+//
+// Thread-safety: SessionStore is thread-safe. Lock order: a shard mutex
+// and a session mutex are never held together.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "sessiond/merge.h"
+#include "sessionrig/status.h"
+
+namespace sessionrig::sessiond {
+
+class Metrics;
+
+// The conditional headers of a write, parsed.
+struct Preconditions {
+  // If-Match: absent, "*", or a list of entity-tags (quoted; weak ones never
+  // match, RFC 9110 strong comparison).
+  bool if_match_present = false;
+  bool if_match_any = false;
+  std::vector<std::string> if_match;
+  // If-None-Match: absent, "*", or a list (weak comparison).
+  bool if_none_match_present = false;
+  bool if_none_match_any = false;
+  std::vector<std::string> if_none_match;
+};
+
+// Parses an If-Match / If-None-Match value into (any, tags). Errors:
+// kBadEtag when an element is not "*", "..." or W/"...".
+[[nodiscard]] Status ParseEntityTagList(std::string_view value, bool* any,
+                                        std::vector<std::string>* tags);
+
+// A session as stored: the serialized document and its ETag. The body is
+// shared, immutable, and stays valid after the session changes.
+struct SessionView {
+  std::shared_ptr<const std::string> body;
+  std::string etag;
+};
+
+enum class WriteOutcome {
+  kUpdated,             // 200: a new version (new ETag, changeNumber + 1), even for a no-op delta
+  kCreated,             // 201
+  kDeleted,             // 204: the write emptied the session (sessionEmptyTimeout 0)
+  kPreconditionFailed,  // 412: `view` holds the current state, or no body if absent
+  kRefused,             // 400/409 from the merge: `status` says why; nothing changed
+  kStoreFull,           // 503: creating would exceed max_sessions
+  kInternal,            // 500: the merged document failed validation; nothing changed
+};
+
+struct WriteResult {
+  WriteOutcome outcome = WriteOutcome::kInternal;
+  std::optional<SessionView> view;  // the state to return (not for 204/400/409/503)
+  Status status;                    // why, for kRefused / kInternal
+};
+
+struct StoreOptions {
+  std::size_t shards = 64;            // independent map shards
+  std::size_t max_sessions = 100000;  // creations beyond this get kStoreFull
+  std::int64_t max_members_per_session = kMaxMembersCountLarge;
+  // TEST ONLY: apply writes even when If-Match does not match (a lost-update
+  // bug on purpose, to prove consistency checkers). Never set from a CLI.
+  bool testing_ignore_if_match = false;
+};
+
+class SessionStore {
+ public:
+  // `metrics` may be null; otherwise it must outlive the store.
+  SessionStore(StoreOptions options, Metrics* metrics);
+  ~SessionStore();
+  SessionStore(const SessionStore&) = delete;
+  SessionStore& operator=(const SessionStore&) = delete;
+
+  // The current state of `key`, or nullopt when there is no such session.
+  std::optional<SessionView> Read(std::string_view key) const;
+
+  // Evaluates `pre` against the current state and, when satisfied, merges
+  // `delta` (MergeDelta) and stores the result under a new ETag, all under
+  // the session's mutex. `context` needs caller_xuid and contract_version;
+  // the store fills in time, identifiers and limits.
+  WriteResult Write(std::string_view key, const Preconditions& pre, const Json& delta,
+                    MergeContext context);
+
+  // Applies the timeouts due at `now`: removes expired reservations
+  // (reservedRemovalTimeout) and sessions left empty past their
+  // sessionEmptyTimeout. Returns how many sessions were deleted.
+  std::size_t Sweep(std::chrono::steady_clock::time_point now);
+
+  std::size_t session_count() const { return live_sessions_.load(std::memory_order_relaxed); }
+
+ private:
+  struct Session;
+  struct Shard {
+    mutable std::mutex mu;
+    std::unordered_map<std::string, std::shared_ptr<Session>> map;  // Guarded by mu
+  };
+
+  Shard& ShardFor(std::string_view key) const;
+  // The live entry for `key`, inserting an empty (non-existing) one if needed.
+  std::shared_ptr<Session> FindOrInsert(std::string_view key);
+  // Removes `session` from its shard if the entry is still `session`.
+  void Erase(std::string_view key, const Session* session);
+  std::string NextEtag();
+  // Stores `doc` as the new state of `s`. REQUIRES: s->mu held.
+  void Commit(Session* s, Json doc, std::chrono::steady_clock::time_point now);
+
+  // Constant after construction.
+  const StoreOptions options_;
+  Metrics* const metrics_;
+  const std::string etag_prefix_;
+  std::unique_ptr<Shard[]> shards_;
+
+  std::atomic<std::uint64_t> etag_counter_{0};
+  std::atomic<std::size_t> live_sessions_{0};
+};
+
+// Current UTC time as ISO 8601 with milliseconds ("2024-01-02T03:04:05.678Z").
+std::string NowIso8601();
+
+}  // namespace sessionrig::sessiond
