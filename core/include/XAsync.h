@@ -16,9 +16,9 @@ struct XAsyncBlock;
 typedef void CALLBACK XAsyncCompletionRoutine(struct XAsyncBlock* asyncBlock);
 
 struct XAsyncBlock {
-  XTaskQueueHandle queue;             // may be null: the process default queue
-  void* context;                      // optional, for the caller
-  XAsyncCompletionRoutine* callback;  // optional; runs on the Completion port
+  XTaskQueueHandle queue;                     // may be null: the process default queue
+  void* context;                              // optional, for the caller
+  XAsyncCompletionRoutine* callback;          // optional; runs on the Completion port
   unsigned char internal[sizeof(void*) * 4];  // reserved; zero before first use
 };
 

@@ -82,8 +82,8 @@ STDAPI XAsyncSchedule(XAsyncBlock* asyncBlock, uint32_t delayInMs) XBL_NOEXCEPT;
 // Completes the call with `result` and a payload of `requiredBufferSize`
 // bytes, then queues the user's callback on the Completion port. Only the
 // first completion of a call counts.
-STDAPI_(void) XAsyncComplete(XAsyncBlock* asyncBlock, HRESULT result,
-                             size_t requiredBufferSize) XBL_NOEXCEPT;
+STDAPI_(void)
+XAsyncComplete(XAsyncBlock* asyncBlock, HRESULT result, size_t requiredBufferSize) XBL_NOEXCEPT;
 
 // Copies the payload out through the provider's GetResult op. Returns the
 // call's failure HRESULT if it failed, E_PENDING while running,

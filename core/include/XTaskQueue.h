@@ -20,7 +20,12 @@ typedef struct XTaskQueueRegistrationTokenObject* XTaskQueueRegistrationToken_un
 
 enum class XTaskQueuePort : uint32_t { Work, Completion };
 
-enum class XTaskQueueDispatchMode : uint32_t { Manual, ThreadPool, SerializedThreadPool, Immediate };
+enum class XTaskQueueDispatchMode : uint32_t {
+  Manual,
+  ThreadPool,
+  SerializedThreadPool,
+  Immediate
+};
 
 // `canceled` is true when the queue is being terminated and the callback runs
 // only so it can release its context.
@@ -52,8 +57,8 @@ STDAPI XTaskQueueTerminate(XTaskQueueHandle queue, bool wait, void* callbackCont
                            XTaskQueueTerminatedCallback* callback) XBL_NOEXCEPT;
 
 // Queues `callback` on `port`. E_ABORT once the queue is terminating.
-STDAPI XTaskQueueSubmitCallback(XTaskQueueHandle queue, XTaskQueuePort port,
-                                void* callbackContext, XTaskQueueCallback* callback) XBL_NOEXCEPT;
+STDAPI XTaskQueueSubmitCallback(XTaskQueueHandle queue, XTaskQueuePort port, void* callbackContext,
+                                XTaskQueueCallback* callback) XBL_NOEXCEPT;
 
 // Queues `callback` on `port` after `delayMs` milliseconds (at least; the
 // pool fires it). On an Immediate port it then runs on that pool thread.
@@ -64,8 +69,8 @@ STDAPI XTaskQueueSubmitDelayedCallback(XTaskQueueHandle queue, XTaskQueuePort po
 // Runs at most one ready callback of a Manual port, waiting up to
 // `timeoutInMs` milliseconds for one (0: do not wait; UINT32_MAX: forever).
 // Returns true if a callback ran. Returns false at once for non-Manual ports.
-STDAPI_(bool) XTaskQueueDispatch(XTaskQueueHandle queue, XTaskQueuePort port,
-                                 uint32_t timeoutInMs) XBL_NOEXCEPT;
+STDAPI_(bool)
+XTaskQueueDispatch(XTaskQueueHandle queue, XTaskQueuePort port, uint32_t timeoutInMs) XBL_NOEXCEPT;
 
 // True if the port has no pending (ready or delayed) callbacks.
 STDAPI_(bool) XTaskQueueIsEmpty(XTaskQueueHandle queue, XTaskQueuePort port) XBL_NOEXCEPT;

@@ -18,10 +18,10 @@
 namespace sessionrig {
 
 struct JsonLimits {
-  std::size_t max_bytes = 1u << 20;           // whole text, bytes
-  std::uint32_t max_depth = 32;               // nesting of objects/arrays
-  std::size_t max_string_bytes = 64u << 10;   // each string and key, bytes
-  std::size_t max_container_items = 4096;     // members of one object / items of one array
+  std::size_t max_bytes = 1u << 20;          // whole text, bytes
+  std::uint32_t max_depth = 32;              // nesting of objects/arrays
+  std::size_t max_string_bytes = 64u << 10;  // each string and key, bytes
+  std::size_t max_container_items = 4096;    // members of one object / items of one array
 };
 
 // Parses `text` as one JSON value. Errors: kSizeLimit, kJsonDepthLimit,

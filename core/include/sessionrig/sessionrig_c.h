@@ -19,17 +19,17 @@
 typedef struct SrTransport* SrTransportHandle;
 
 enum class SrHttpVersion : uint32_t {
-  Auto,             // HTTP/2 via ALPN over TLS, HTTP/1.1 on cleartext
-  Http1_1,          // HTTP/1.1 only
+  Auto,                // HTTP/2 via ALPN over TLS, HTTP/1.1 on cleartext
+  Http1_1,             // HTTP/1.1 only
   Http2PriorKnowledge  // h2c without upgrade (for loopback servers that speak it)
 };
 
 struct SrTransportArgs {
-  bool OwnerDriven;            // false: threaded (see above)
-  uint32_t MaxInFlight;        // admission cap on transfers in flight; 0: 1024
+  bool OwnerDriven;                // false: threaded (see above)
+  uint32_t MaxInFlight;            // admission cap on transfers in flight; 0: 1024
   uint32_t MaxConnectionsPerHost;  // 0: unlimited (libcurl default pool)
   SrHttpVersion HttpVersion;
-  uint64_t MaxResponseBytes;   // response body cap in bytes; 0: 16 MiB
+  uint64_t MaxResponseBytes;  // response body cap in bytes; 0: 16 MiB
 };
 
 // Creates a transport. E_INVALIDARG for null arguments.
@@ -61,8 +61,8 @@ struct SrContextArgs {
   const char* Authorization;           // fixed Authorization value; used if no provider
   SrAuthTokenProvider* TokenProvider;  // optional; wins over Authorization
   void* TokenProviderContext;
-  SrTransportHandle Transport;         // null: the process default threaded transport
-  uint32_t TimeoutMs;                  // per-call timeout in ms; 0: 20000 (the SDK's window)
+  SrTransportHandle Transport;  // null: the process default threaded transport
+  uint32_t TimeoutMs;           // per-call timeout in ms; 0: 20000 (the SDK's window)
 };
 
 // Creates a context. E_INVALIDARG for null args/out, xuid 0, or an endpoint

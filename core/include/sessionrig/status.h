@@ -13,20 +13,20 @@ namespace sessionrig {
 // Every code is documented here; StatusCodeName() names each.
 enum class StatusCode : int {
   kOk = 0,
-  kInvalidArgument,    // caller passed something malformed
-  kJsonSyntax,         // bytes are not JSON
-  kJsonDepthLimit,     // nesting deeper than the limit
-  kSizeLimit,          // body/document larger than the limit
-  kStringTooLong,      // a string longer than the limit
-  kTooManyMembers,     // more members / object members than the limit
-  kWrongType,          // a field has the wrong JSON type, or is out of range
-  kMissingField,       // a required field is absent
-  kNullMember,         // a member entry is null
-  kMemberChain,        // `next` chain loops, skips or points out of range
-  kBadEtag,            // ETag header absent where required, or not a strong entity-tag
-  kContentType,        // Content-Type is not application/json
-  kHttpStatus,         // the HTTP status is a failure
-  kTransport,          // the network failed
+  kInvalidArgument,  // caller passed something malformed
+  kJsonSyntax,       // bytes are not JSON
+  kJsonDepthLimit,   // nesting deeper than the limit
+  kSizeLimit,        // body/document larger than the limit
+  kStringTooLong,    // a string longer than the limit
+  kTooManyMembers,   // more members / object members than the limit
+  kWrongType,        // a field has the wrong JSON type, or is out of range
+  kMissingField,     // a required field is absent
+  kNullMember,       // a member entry is null
+  kMemberChain,      // `next` chain loops, skips or points out of range
+  kBadEtag,          // ETag header absent where required, or not a strong entity-tag
+  kContentType,      // Content-Type is not application/json
+  kHttpStatus,       // the HTTP status is a failure
+  kTransport,        // the network failed
   kNotFound,
   kConflict,
   kPreconditionFailed,
@@ -58,8 +58,8 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] StatusOr {
  public:
-  StatusOr(T value) : v_(std::move(value)) {}            // NOLINT: implicit by design
-  StatusOr(Status status) : v_(std::move(status)) {}     // NOLINT: REQUIRES !status.ok()
+  StatusOr(T value) : v_(std::move(value)) {}         // NOLINT: implicit by design
+  StatusOr(Status status) : v_(std::move(status)) {}  // NOLINT: REQUIRES !status.ok()
   bool ok() const { return std::holds_alternative<T>(v_); }
   const Status& status() const {
     static const Status kOk;

@@ -50,7 +50,7 @@ using TransferId = uint64_t;
 using CompletionFn = std::function<void(HttpResponse&&)>;
 
 struct TransportOptions {
-  uint32_t max_in_flight = 1024;           // admission cap; excess is failed, never queued in libcurl
+  uint32_t max_in_flight = 1024;  // admission cap; excess is failed, never queued in libcurl
   // 0: unlimited. Set below the transfers a host gets, HTTP/1.1 transfers
   // beyond it wait in libcurl for a free connection (not failed).
   uint32_t max_connections_per_host = 0;
@@ -59,7 +59,8 @@ struct TransportOptions {
   // libcurl < 8.0.0, whose h2c connection reuse is broken (curl #10634):
   // there every transfer opens its own connection.
   enum class HttpVersion { kAuto, kHttp11, kHttp2PriorKnowledge } http_version = HttpVersion::kAuto;
-  uint64_t max_response_bytes = 16u << 20;  // bytes; a larger body fails with SR_E_RESPONSE_TOO_LARGE
+  uint64_t max_response_bytes = 16u
+                                << 20;  // bytes; a larger body fails with SR_E_RESPONSE_TOO_LARGE
 };
 
 class Transport {

@@ -21,7 +21,12 @@
 #define XBL_GUID_LENGTH 40
 
 enum class XblMultiplayerSessionVisibility : uint32_t {
-  Unknown, Any, PrivateSession, Visible, Full, Open
+  Unknown,
+  Any,
+  PrivateSession,
+  Visible,
+  Full,
+  Open
 };
 
 enum class XblMultiplayerSessionRestriction : uint32_t { Unknown, None, Local, Followed };
@@ -36,7 +41,14 @@ enum class XblMultiplayerSessionWriteMode : uint32_t {
 };
 
 enum class XblWriteSessionStatus : uint32_t {
-  Unknown, AccessDenied, Created, Conflict, HandleNotFound, OutOfSync, SessionDeleted, Updated
+  Unknown,
+  AccessDenied,
+  Created,
+  Conflict,
+  HandleNotFound,
+  OutOfSync,
+  SessionDeleted,
+  Updated
 };
 
 typedef struct XblMultiplayerSession* XblMultiplayerSessionHandle;
@@ -121,7 +133,7 @@ struct XblMultiplayerSessionMember {
   const char* TeamId;
   const char* InitialTeam;
   uint64_t Xuid;
-  const char* CustomConstantsJson;   // "{}" when absent
+  const char* CustomConstantsJson;  // "{}" when absent
   const char* SecureDeviceBaseAddress64;
   const char* CustomPropertiesJson;  // "{}" when absent
   char Gamertag[XBL_GAMERTAG_CHAR_SIZE];
@@ -137,78 +149,88 @@ struct XblMultiplayerSessionMember {
 
 // Builds a reference; fields longer than their buffers are cut to fit and
 // end with NUL (as in the SDK; use XblMultiplayerSessionReferenceIsValid).
-STDAPI_(XblMultiplayerSessionReference) XblMultiplayerSessionReferenceCreate(
-    const char* scid, const char* sessionTemplateName, const char* sessionName) XBL_NOEXCEPT;
+STDAPI_(XblMultiplayerSessionReference)
+XblMultiplayerSessionReferenceCreate(const char* scid, const char* sessionTemplateName,
+                                     const char* sessionName) XBL_NOEXCEPT;
 
 // True if every field is non-empty, fits its buffer and is a URI-safe
 // segment (no '/', '?', '#', '%', spaces or control characters).
-STDAPI_(bool) XblMultiplayerSessionReferenceIsValid(
-    const XblMultiplayerSessionReference* sessionReference) XBL_NOEXCEPT;
+STDAPI_(bool)
+XblMultiplayerSessionReferenceIsValid(const XblMultiplayerSessionReference* sessionReference)
+    XBL_NOEXCEPT;
 
 // ---- Handles ----------------------------------------------------------------
 
 // Creates a local session for user `xuid` (0: no current user). The handle has
 // no ETag until written. Returns null if `initArgs->CustomJson` is not a JSON
 // object. The caller owns the handle.
-STDAPI_(XblMultiplayerSessionHandle) XblMultiplayerSessionCreateHandle(
-    uint64_t xuid, const XblMultiplayerSessionReference* sessionReference,
-    const XblMultiplayerSessionInitArgs* initArgs) XBL_NOEXCEPT;
+STDAPI_(XblMultiplayerSessionHandle)
+XblMultiplayerSessionCreateHandle(uint64_t xuid,
+                                  const XblMultiplayerSessionReference* sessionReference,
+                                  const XblMultiplayerSessionInitArgs* initArgs) XBL_NOEXCEPT;
 
 // Adds a reference (the same session object, as in the SDK).
-STDAPI XblMultiplayerSessionDuplicateHandle(XblMultiplayerSessionHandle handle,
-                                            XblMultiplayerSessionHandle* duplicatedHandle) XBL_NOEXCEPT;
+STDAPI XblMultiplayerSessionDuplicateHandle(
+    XblMultiplayerSessionHandle handle, XblMultiplayerSessionHandle* duplicatedHandle) XBL_NOEXCEPT;
 
 // Drops a reference; the last one frees the session. Null is ignored.
 STDAPI_(void) XblMultiplayerSessionCloseHandle(XblMultiplayerSessionHandle handle) XBL_NOEXCEPT;
 
 // ---- Getters ----------------------------------------------------------------
 
-STDAPI_(const XblMultiplayerSessionReference*) XblMultiplayerSessionSessionReference(
-    XblMultiplayerSessionHandle handle) XBL_NOEXCEPT;
-STDAPI_(const XblMultiplayerSessionConstants*) XblMultiplayerSessionSessionConstants(
-    XblMultiplayerSessionHandle handle) XBL_NOEXCEPT;
-STDAPI_(const XblMultiplayerSessionProperties*) XblMultiplayerSessionSessionProperties(
-    XblMultiplayerSessionHandle handle) XBL_NOEXCEPT;
-STDAPI_(const XblMultiplayerSessionInfo*) XblMultiplayerSessionGetInfo(
-    XblMultiplayerSessionHandle handle) XBL_NOEXCEPT;
+STDAPI_(const XblMultiplayerSessionReference*)
+XblMultiplayerSessionSessionReference(XblMultiplayerSessionHandle handle) XBL_NOEXCEPT;
+STDAPI_(const XblMultiplayerSessionConstants*)
+XblMultiplayerSessionSessionConstants(XblMultiplayerSessionHandle handle) XBL_NOEXCEPT;
+STDAPI_(const XblMultiplayerSessionProperties*)
+XblMultiplayerSessionSessionProperties(XblMultiplayerSessionHandle handle) XBL_NOEXCEPT;
+STDAPI_(const XblMultiplayerSessionInfo*)
+XblMultiplayerSessionGetInfo(XblMultiplayerSessionHandle handle) XBL_NOEXCEPT;
 // The ETag of the last response ("" for a session never written/read).
 STDAPI_(const char*) XblMultiplayerSessionEtag(XblMultiplayerSessionHandle handle) XBL_NOEXCEPT;
 // The status of the write that produced this handle (Unknown for local ones).
-STDAPI_(XblWriteSessionStatus) XblMultiplayerSessionWriteStatus(
-    XblMultiplayerSessionHandle handle) XBL_NOEXCEPT;
+STDAPI_(XblWriteSessionStatus)
+XblMultiplayerSessionWriteStatus(XblMultiplayerSessionHandle handle) XBL_NOEXCEPT;
 // Members in `next`-chain order; pointers valid as described above.
 STDAPI XblMultiplayerSessionMembers(XblMultiplayerSessionHandle handle,
                                     const XblMultiplayerSessionMember** members,
                                     size_t* membersCount) XBL_NOEXCEPT;
 // The member whose xuid is the handle's user, or null.
-STDAPI_(const XblMultiplayerSessionMember*) XblMultiplayerSessionCurrentUser(
-    XblMultiplayerSessionHandle handle) XBL_NOEXCEPT;
+STDAPI_(const XblMultiplayerSessionMember*)
+XblMultiplayerSessionCurrentUser(XblMultiplayerSessionHandle handle) XBL_NOEXCEPT;
 
 // ---- Setters (recorded in the handle's delta; sent by the next write) -------
 
 // Constants may only be set on a session not yet written (E_UNEXPECTED otherwise,
 // rather than silently sending a change the service rejects with 409).
-STDAPI XblMultiplayerSessionConstantsSetMaxMembersInSession(XblMultiplayerSessionHandle handle,
-                                                            uint32_t maxMembersInSession) XBL_NOEXCEPT;
-STDAPI XblMultiplayerSessionConstantsSetVisibility(XblMultiplayerSessionHandle handle,
-                                                   XblMultiplayerSessionVisibility visibility) XBL_NOEXCEPT;
+STDAPI XblMultiplayerSessionConstantsSetMaxMembersInSession(
+    XblMultiplayerSessionHandle handle, uint32_t maxMembersInSession) XBL_NOEXCEPT;
+STDAPI XblMultiplayerSessionConstantsSetVisibility(
+    XblMultiplayerSessionHandle handle, XblMultiplayerSessionVisibility visibility) XBL_NOEXCEPT;
 // Timeouts in milliseconds.
 STDAPI XblMultiplayerSessionConstantsSetTimeouts(XblMultiplayerSessionHandle handle,
                                                  uint64_t memberReservedTimeout,
                                                  uint64_t memberInactiveTimeout,
                                                  uint64_t memberReadyTimeout,
                                                  uint64_t sessionEmptyTimeout) XBL_NOEXCEPT;
-STDAPI XblMultiplayerSessionConstantsSetCapabilities(
-    XblMultiplayerSessionHandle handle, XblMultiplayerSessionCapabilities capabilities) XBL_NOEXCEPT;
+STDAPI XblMultiplayerSessionConstantsSetCapabilities(XblMultiplayerSessionHandle handle,
+                                                     XblMultiplayerSessionCapabilities capabilities)
+    XBL_NOEXCEPT;
 
-STDAPI_(void) XblMultiplayerSessionPropertiesSetJoinRestriction(
-    XblMultiplayerSessionHandle handle, XblMultiplayerSessionRestriction joinRestriction) XBL_NOEXCEPT;
-STDAPI_(void) XblMultiplayerSessionPropertiesSetReadRestriction(
-    XblMultiplayerSessionHandle handle, XblMultiplayerSessionRestriction readRestriction) XBL_NOEXCEPT;
-STDAPI_(void) XblMultiplayerSessionPropertiesSetClosed(XblMultiplayerSessionHandle handle,
-                                                       bool closed) XBL_NOEXCEPT;
-STDAPI_(void) XblMultiplayerSessionPropertiesSetLocked(XblMultiplayerSessionHandle handle,
-                                                       bool locked) XBL_NOEXCEPT;
+STDAPI_(void)
+XblMultiplayerSessionPropertiesSetJoinRestriction(XblMultiplayerSessionHandle handle,
+                                                  XblMultiplayerSessionRestriction joinRestriction)
+    XBL_NOEXCEPT;
+STDAPI_(void)
+XblMultiplayerSessionPropertiesSetReadRestriction(XblMultiplayerSessionHandle handle,
+                                                  XblMultiplayerSessionRestriction readRestriction)
+    XBL_NOEXCEPT;
+STDAPI_(void)
+XblMultiplayerSessionPropertiesSetClosed(XblMultiplayerSessionHandle handle,
+                                         bool closed) XBL_NOEXCEPT;
+STDAPI_(void)
+XblMultiplayerSessionPropertiesSetLocked(XblMultiplayerSessionHandle handle,
+                                         bool locked) XBL_NOEXCEPT;
 STDAPI XblMultiplayerSessionPropertiesSetKeywords(XblMultiplayerSessionHandle handle,
                                                   const char** keywords,
                                                   size_t keywordsCount) XBL_NOEXCEPT;
@@ -227,8 +249,8 @@ STDAPI XblMultiplayerSessionJoin(XblMultiplayerSessionHandle handle,
 // Leaves ("me": null).
 STDAPI XblMultiplayerSessionLeave(XblMultiplayerSessionHandle handle) XBL_NOEXCEPT;
 // Active or Inactive only (E_INVALIDARG otherwise), as in the SDK.
-STDAPI XblMultiplayerSessionCurrentUserSetStatus(XblMultiplayerSessionHandle handle,
-                                                 XblMultiplayerSessionMemberStatus status) XBL_NOEXCEPT;
+STDAPI XblMultiplayerSessionCurrentUserSetStatus(
+    XblMultiplayerSessionHandle handle, XblMultiplayerSessionMemberStatus status) XBL_NOEXCEPT;
 STDAPI XblMultiplayerSessionCurrentUserSetCustomPropertyJson(XblMultiplayerSessionHandle handle,
                                                              const char* name,
                                                              const char* valueJson) XBL_NOEXCEPT;

@@ -4,72 +4,138 @@
 
 extern "C" const char* SrHResultToString(HRESULT hr) {
   switch (hr) {
-    case S_OK: return "S_OK";
-    case S_FALSE: return "S_FALSE";
-    case E_NOTIMPL: return "E_NOTIMPL";
-    case E_POINTER: return "E_POINTER";
-    case E_ABORT: return "E_ABORT";
-    case E_FAIL: return "E_FAIL";
-    case E_UNEXPECTED: return "E_UNEXPECTED";
-    case E_PENDING: return "E_PENDING";
-    case E_ILLEGAL_METHOD_CALL: return "E_ILLEGAL_METHOD_CALL";
-    case E_OUTOFMEMORY: return "E_OUTOFMEMORY";
-    case E_INVALIDARG: return "E_INVALIDARG";
-    case E_NOT_SUPPORTED: return "E_NOT_SUPPORTED";
-    case HTTP_E_STATUS_UNEXPECTED: return "HTTP_E_STATUS_UNEXPECTED";
-    case HTTP_E_STATUS_AMBIGUOUS: return "HTTP_E_STATUS_AMBIGUOUS";
-    case HTTP_E_STATUS_MOVED: return "HTTP_E_STATUS_MOVED";
-    case HTTP_E_STATUS_REDIRECT: return "HTTP_E_STATUS_REDIRECT";
-    case HTTP_E_STATUS_REDIRECT_METHOD: return "HTTP_E_STATUS_REDIRECT_METHOD";
-    case HTTP_E_STATUS_NOT_MODIFIED: return "HTTP_E_STATUS_NOT_MODIFIED";
-    case HTTP_E_STATUS_USE_PROXY: return "HTTP_E_STATUS_USE_PROXY";
-    case HTTP_E_STATUS_REDIRECT_KEEP_VERB: return "HTTP_E_STATUS_REDIRECT_KEEP_VERB";
-    case HTTP_E_STATUS_BAD_REQUEST: return "HTTP_E_STATUS_BAD_REQUEST";
-    case HTTP_E_STATUS_DENIED: return "HTTP_E_STATUS_DENIED";
-    case HTTP_E_STATUS_PAYMENT_REQ: return "HTTP_E_STATUS_PAYMENT_REQ";
-    case HTTP_E_STATUS_FORBIDDEN: return "HTTP_E_STATUS_FORBIDDEN";
-    case HTTP_E_STATUS_NOT_FOUND: return "HTTP_E_STATUS_NOT_FOUND";
-    case HTTP_E_STATUS_BAD_METHOD: return "HTTP_E_STATUS_BAD_METHOD";
-    case HTTP_E_STATUS_NONE_ACCEPTABLE: return "HTTP_E_STATUS_NONE_ACCEPTABLE";
-    case HTTP_E_STATUS_PROXY_AUTH_REQ: return "HTTP_E_STATUS_PROXY_AUTH_REQ";
-    case HTTP_E_STATUS_REQUEST_TIMEOUT: return "HTTP_E_STATUS_REQUEST_TIMEOUT";
-    case HTTP_E_STATUS_CONFLICT: return "HTTP_E_STATUS_CONFLICT";
-    case HTTP_E_STATUS_GONE: return "HTTP_E_STATUS_GONE";
-    case HTTP_E_STATUS_LENGTH_REQUIRED: return "HTTP_E_STATUS_LENGTH_REQUIRED";
-    case HTTP_E_STATUS_PRECOND_FAILED: return "HTTP_E_STATUS_PRECOND_FAILED";
-    case HTTP_E_STATUS_REQUEST_TOO_LARGE: return "HTTP_E_STATUS_REQUEST_TOO_LARGE";
-    case HTTP_E_STATUS_URI_TOO_LONG: return "HTTP_E_STATUS_URI_TOO_LONG";
-    case HTTP_E_STATUS_UNSUPPORTED_MEDIA: return "HTTP_E_STATUS_UNSUPPORTED_MEDIA";
-    case HTTP_E_STATUS_RANGE_NOT_SATISFIABLE: return "HTTP_E_STATUS_RANGE_NOT_SATISFIABLE";
-    case HTTP_E_STATUS_EXPECTATION_FAILED: return "HTTP_E_STATUS_EXPECTATION_FAILED";
-    case HTTP_E_STATUS_421: return "HTTP_E_STATUS_421";
-    case HTTP_E_STATUS_422: return "HTTP_E_STATUS_422";
-    case HTTP_E_STATUS_423: return "HTTP_E_STATUS_423";
-    case HTTP_E_STATUS_424: return "HTTP_E_STATUS_424";
-    case HTTP_E_STATUS_425: return "HTTP_E_STATUS_425";
-    case HTTP_E_STATUS_426: return "HTTP_E_STATUS_426";
-    case HTTP_E_STATUS_428: return "HTTP_E_STATUS_428";
-    case HTTP_E_STATUS_429: return "HTTP_E_STATUS_429";
-    case HTTP_E_STATUS_431: return "HTTP_E_STATUS_431";
-    case HTTP_E_STATUS_449: return "HTTP_E_STATUS_449";
-    case HTTP_E_STATUS_451: return "HTTP_E_STATUS_451";
-    case HTTP_E_STATUS_SERVER_ERROR: return "HTTP_E_STATUS_SERVER_ERROR";
-    case HTTP_E_STATUS_NOT_SUPPORTED: return "HTTP_E_STATUS_NOT_SUPPORTED";
-    case HTTP_E_STATUS_BAD_GATEWAY: return "HTTP_E_STATUS_BAD_GATEWAY";
-    case HTTP_E_STATUS_SERVICE_UNAVAIL: return "HTTP_E_STATUS_SERVICE_UNAVAIL";
-    case HTTP_E_STATUS_GATEWAY_TIMEOUT: return "HTTP_E_STATUS_GATEWAY_TIMEOUT";
-    case HTTP_E_STATUS_VERSION_NOT_SUP: return "HTTP_E_STATUS_VERSION_NOT_SUP";
-    case WEB_E_INVALID_JSON_STRING: return "WEB_E_INVALID_JSON_STRING";
-    case SR_E_TIMEOUT: return "SR_E_TIMEOUT";
-    case SR_E_CONNECTION_REFUSED: return "SR_E_CONNECTION_REFUSED";
-    case SR_E_CONNECTION_RESET: return "SR_E_CONNECTION_RESET";
-    case SR_E_HOST_NOT_FOUND: return "SR_E_HOST_NOT_FOUND";
-    case SR_E_TLS: return "SR_E_TLS";
-    case SR_E_NETWORK: return "SR_E_NETWORK";
-    case SR_E_PROTOCOL: return "SR_E_PROTOCOL";
-    case SR_E_RESPONSE_TOO_LARGE: return "SR_E_RESPONSE_TOO_LARGE";
-    case SR_E_TOO_MANY_IN_FLIGHT: return "SR_E_TOO_MANY_IN_FLIGHT";
-    default: break;
+    case S_OK:
+      return "S_OK";
+    case S_FALSE:
+      return "S_FALSE";
+    case E_NOTIMPL:
+      return "E_NOTIMPL";
+    case E_POINTER:
+      return "E_POINTER";
+    case E_ABORT:
+      return "E_ABORT";
+    case E_FAIL:
+      return "E_FAIL";
+    case E_UNEXPECTED:
+      return "E_UNEXPECTED";
+    case E_PENDING:
+      return "E_PENDING";
+    case E_ILLEGAL_METHOD_CALL:
+      return "E_ILLEGAL_METHOD_CALL";
+    case E_OUTOFMEMORY:
+      return "E_OUTOFMEMORY";
+    case E_INVALIDARG:
+      return "E_INVALIDARG";
+    case E_NOT_SUPPORTED:
+      return "E_NOT_SUPPORTED";
+    case HTTP_E_STATUS_UNEXPECTED:
+      return "HTTP_E_STATUS_UNEXPECTED";
+    case HTTP_E_STATUS_AMBIGUOUS:
+      return "HTTP_E_STATUS_AMBIGUOUS";
+    case HTTP_E_STATUS_MOVED:
+      return "HTTP_E_STATUS_MOVED";
+    case HTTP_E_STATUS_REDIRECT:
+      return "HTTP_E_STATUS_REDIRECT";
+    case HTTP_E_STATUS_REDIRECT_METHOD:
+      return "HTTP_E_STATUS_REDIRECT_METHOD";
+    case HTTP_E_STATUS_NOT_MODIFIED:
+      return "HTTP_E_STATUS_NOT_MODIFIED";
+    case HTTP_E_STATUS_USE_PROXY:
+      return "HTTP_E_STATUS_USE_PROXY";
+    case HTTP_E_STATUS_REDIRECT_KEEP_VERB:
+      return "HTTP_E_STATUS_REDIRECT_KEEP_VERB";
+    case HTTP_E_STATUS_BAD_REQUEST:
+      return "HTTP_E_STATUS_BAD_REQUEST";
+    case HTTP_E_STATUS_DENIED:
+      return "HTTP_E_STATUS_DENIED";
+    case HTTP_E_STATUS_PAYMENT_REQ:
+      return "HTTP_E_STATUS_PAYMENT_REQ";
+    case HTTP_E_STATUS_FORBIDDEN:
+      return "HTTP_E_STATUS_FORBIDDEN";
+    case HTTP_E_STATUS_NOT_FOUND:
+      return "HTTP_E_STATUS_NOT_FOUND";
+    case HTTP_E_STATUS_BAD_METHOD:
+      return "HTTP_E_STATUS_BAD_METHOD";
+    case HTTP_E_STATUS_NONE_ACCEPTABLE:
+      return "HTTP_E_STATUS_NONE_ACCEPTABLE";
+    case HTTP_E_STATUS_PROXY_AUTH_REQ:
+      return "HTTP_E_STATUS_PROXY_AUTH_REQ";
+    case HTTP_E_STATUS_REQUEST_TIMEOUT:
+      return "HTTP_E_STATUS_REQUEST_TIMEOUT";
+    case HTTP_E_STATUS_CONFLICT:
+      return "HTTP_E_STATUS_CONFLICT";
+    case HTTP_E_STATUS_GONE:
+      return "HTTP_E_STATUS_GONE";
+    case HTTP_E_STATUS_LENGTH_REQUIRED:
+      return "HTTP_E_STATUS_LENGTH_REQUIRED";
+    case HTTP_E_STATUS_PRECOND_FAILED:
+      return "HTTP_E_STATUS_PRECOND_FAILED";
+    case HTTP_E_STATUS_REQUEST_TOO_LARGE:
+      return "HTTP_E_STATUS_REQUEST_TOO_LARGE";
+    case HTTP_E_STATUS_URI_TOO_LONG:
+      return "HTTP_E_STATUS_URI_TOO_LONG";
+    case HTTP_E_STATUS_UNSUPPORTED_MEDIA:
+      return "HTTP_E_STATUS_UNSUPPORTED_MEDIA";
+    case HTTP_E_STATUS_RANGE_NOT_SATISFIABLE:
+      return "HTTP_E_STATUS_RANGE_NOT_SATISFIABLE";
+    case HTTP_E_STATUS_EXPECTATION_FAILED:
+      return "HTTP_E_STATUS_EXPECTATION_FAILED";
+    case HTTP_E_STATUS_421:
+      return "HTTP_E_STATUS_421";
+    case HTTP_E_STATUS_422:
+      return "HTTP_E_STATUS_422";
+    case HTTP_E_STATUS_423:
+      return "HTTP_E_STATUS_423";
+    case HTTP_E_STATUS_424:
+      return "HTTP_E_STATUS_424";
+    case HTTP_E_STATUS_425:
+      return "HTTP_E_STATUS_425";
+    case HTTP_E_STATUS_426:
+      return "HTTP_E_STATUS_426";
+    case HTTP_E_STATUS_428:
+      return "HTTP_E_STATUS_428";
+    case HTTP_E_STATUS_429:
+      return "HTTP_E_STATUS_429";
+    case HTTP_E_STATUS_431:
+      return "HTTP_E_STATUS_431";
+    case HTTP_E_STATUS_449:
+      return "HTTP_E_STATUS_449";
+    case HTTP_E_STATUS_451:
+      return "HTTP_E_STATUS_451";
+    case HTTP_E_STATUS_SERVER_ERROR:
+      return "HTTP_E_STATUS_SERVER_ERROR";
+    case HTTP_E_STATUS_NOT_SUPPORTED:
+      return "HTTP_E_STATUS_NOT_SUPPORTED";
+    case HTTP_E_STATUS_BAD_GATEWAY:
+      return "HTTP_E_STATUS_BAD_GATEWAY";
+    case HTTP_E_STATUS_SERVICE_UNAVAIL:
+      return "HTTP_E_STATUS_SERVICE_UNAVAIL";
+    case HTTP_E_STATUS_GATEWAY_TIMEOUT:
+      return "HTTP_E_STATUS_GATEWAY_TIMEOUT";
+    case HTTP_E_STATUS_VERSION_NOT_SUP:
+      return "HTTP_E_STATUS_VERSION_NOT_SUP";
+    case WEB_E_INVALID_JSON_STRING:
+      return "WEB_E_INVALID_JSON_STRING";
+    case SR_E_TIMEOUT:
+      return "SR_E_TIMEOUT";
+    case SR_E_CONNECTION_REFUSED:
+      return "SR_E_CONNECTION_REFUSED";
+    case SR_E_CONNECTION_RESET:
+      return "SR_E_CONNECTION_RESET";
+    case SR_E_HOST_NOT_FOUND:
+      return "SR_E_HOST_NOT_FOUND";
+    case SR_E_TLS:
+      return "SR_E_TLS";
+    case SR_E_NETWORK:
+      return "SR_E_NETWORK";
+    case SR_E_PROTOCOL:
+      return "SR_E_PROTOCOL";
+    case SR_E_RESPONSE_TOO_LARGE:
+      return "SR_E_RESPONSE_TOO_LARGE";
+    case SR_E_TOO_MANY_IN_FLIGHT:
+      return "SR_E_TOO_MANY_IN_FLIGHT";
+    default:
+      break;
   }
   thread_local char buffer[32];
   std::snprintf(buffer, sizeof(buffer), "HRESULT(0x%08X)", static_cast<unsigned>(hr));
@@ -79,48 +145,91 @@ extern "C" const char* SrHResultToString(HRESULT hr) {
 extern "C" HRESULT SrHResultFromHttpStatus(uint32_t http_status) {
   if (http_status >= 200 && http_status < 300) return S_OK;
   switch (http_status) {
-    case 300: return HTTP_E_STATUS_AMBIGUOUS;
-    case 301: return HTTP_E_STATUS_MOVED;
-    case 302: return HTTP_E_STATUS_REDIRECT;
-    case 303: return HTTP_E_STATUS_REDIRECT_METHOD;
-    case 304: return HTTP_E_STATUS_NOT_MODIFIED;
-    case 305: return HTTP_E_STATUS_USE_PROXY;
-    case 307: return HTTP_E_STATUS_REDIRECT_KEEP_VERB;
-    case 400: return HTTP_E_STATUS_BAD_REQUEST;
-    case 401: return HTTP_E_STATUS_DENIED;
-    case 402: return HTTP_E_STATUS_PAYMENT_REQ;
-    case 403: return HTTP_E_STATUS_FORBIDDEN;
-    case 404: return HTTP_E_STATUS_NOT_FOUND;
-    case 405: return HTTP_E_STATUS_BAD_METHOD;
-    case 406: return HTTP_E_STATUS_NONE_ACCEPTABLE;
-    case 407: return HTTP_E_STATUS_PROXY_AUTH_REQ;
-    case 408: return HTTP_E_STATUS_REQUEST_TIMEOUT;
-    case 409: return HTTP_E_STATUS_CONFLICT;
-    case 410: return HTTP_E_STATUS_GONE;
-    case 411: return HTTP_E_STATUS_LENGTH_REQUIRED;
-    case 412: return HTTP_E_STATUS_PRECOND_FAILED;
-    case 413: return HTTP_E_STATUS_REQUEST_TOO_LARGE;
-    case 414: return HTTP_E_STATUS_URI_TOO_LONG;
-    case 415: return HTTP_E_STATUS_UNSUPPORTED_MEDIA;
-    case 416: return HTTP_E_STATUS_RANGE_NOT_SATISFIABLE;
-    case 417: return HTTP_E_STATUS_EXPECTATION_FAILED;
-    case 421: return HTTP_E_STATUS_421;
-    case 422: return HTTP_E_STATUS_422;
-    case 423: return HTTP_E_STATUS_423;
-    case 424: return HTTP_E_STATUS_424;
-    case 425: return HTTP_E_STATUS_425;
-    case 426: return HTTP_E_STATUS_426;
-    case 428: return HTTP_E_STATUS_428;
-    case 429: return HTTP_E_STATUS_429;
-    case 431: return HTTP_E_STATUS_431;
-    case 449: return HTTP_E_STATUS_449;
-    case 451: return HTTP_E_STATUS_451;
-    case 500: return HTTP_E_STATUS_SERVER_ERROR;
-    case 501: return HTTP_E_STATUS_NOT_SUPPORTED;
-    case 502: return HTTP_E_STATUS_BAD_GATEWAY;
-    case 503: return HTTP_E_STATUS_SERVICE_UNAVAIL;
-    case 504: return HTTP_E_STATUS_GATEWAY_TIMEOUT;
-    case 505: return HTTP_E_STATUS_VERSION_NOT_SUP;
-    default: return HTTP_E_STATUS_UNEXPECTED;
+    case 300:
+      return HTTP_E_STATUS_AMBIGUOUS;
+    case 301:
+      return HTTP_E_STATUS_MOVED;
+    case 302:
+      return HTTP_E_STATUS_REDIRECT;
+    case 303:
+      return HTTP_E_STATUS_REDIRECT_METHOD;
+    case 304:
+      return HTTP_E_STATUS_NOT_MODIFIED;
+    case 305:
+      return HTTP_E_STATUS_USE_PROXY;
+    case 307:
+      return HTTP_E_STATUS_REDIRECT_KEEP_VERB;
+    case 400:
+      return HTTP_E_STATUS_BAD_REQUEST;
+    case 401:
+      return HTTP_E_STATUS_DENIED;
+    case 402:
+      return HTTP_E_STATUS_PAYMENT_REQ;
+    case 403:
+      return HTTP_E_STATUS_FORBIDDEN;
+    case 404:
+      return HTTP_E_STATUS_NOT_FOUND;
+    case 405:
+      return HTTP_E_STATUS_BAD_METHOD;
+    case 406:
+      return HTTP_E_STATUS_NONE_ACCEPTABLE;
+    case 407:
+      return HTTP_E_STATUS_PROXY_AUTH_REQ;
+    case 408:
+      return HTTP_E_STATUS_REQUEST_TIMEOUT;
+    case 409:
+      return HTTP_E_STATUS_CONFLICT;
+    case 410:
+      return HTTP_E_STATUS_GONE;
+    case 411:
+      return HTTP_E_STATUS_LENGTH_REQUIRED;
+    case 412:
+      return HTTP_E_STATUS_PRECOND_FAILED;
+    case 413:
+      return HTTP_E_STATUS_REQUEST_TOO_LARGE;
+    case 414:
+      return HTTP_E_STATUS_URI_TOO_LONG;
+    case 415:
+      return HTTP_E_STATUS_UNSUPPORTED_MEDIA;
+    case 416:
+      return HTTP_E_STATUS_RANGE_NOT_SATISFIABLE;
+    case 417:
+      return HTTP_E_STATUS_EXPECTATION_FAILED;
+    case 421:
+      return HTTP_E_STATUS_421;
+    case 422:
+      return HTTP_E_STATUS_422;
+    case 423:
+      return HTTP_E_STATUS_423;
+    case 424:
+      return HTTP_E_STATUS_424;
+    case 425:
+      return HTTP_E_STATUS_425;
+    case 426:
+      return HTTP_E_STATUS_426;
+    case 428:
+      return HTTP_E_STATUS_428;
+    case 429:
+      return HTTP_E_STATUS_429;
+    case 431:
+      return HTTP_E_STATUS_431;
+    case 449:
+      return HTTP_E_STATUS_449;
+    case 451:
+      return HTTP_E_STATUS_451;
+    case 500:
+      return HTTP_E_STATUS_SERVER_ERROR;
+    case 501:
+      return HTTP_E_STATUS_NOT_SUPPORTED;
+    case 502:
+      return HTTP_E_STATUS_BAD_GATEWAY;
+    case 503:
+      return HTTP_E_STATUS_SERVICE_UNAVAIL;
+    case 504:
+      return HTTP_E_STATUS_GATEWAY_TIMEOUT;
+    case 505:
+      return HTTP_E_STATUS_VERSION_NOT_SUP;
+    default:
+      return HTTP_E_STATUS_UNEXPECTED;
   }
 }

@@ -22,9 +22,9 @@ class LimitedDomBuilder {
   bool number_float(json::number_float_t v, const std::string&) { return AddValue(json(v)); }
   bool string(std::string& v) {
     if (v.size() > limits_.max_string_bytes) {
-      return Fail(StatusCode::kStringTooLong,
-                  "string of " + std::to_string(v.size()) + " bytes exceeds " +
-                      std::to_string(limits_.max_string_bytes));
+      return Fail(StatusCode::kStringTooLong, "string of " + std::to_string(v.size()) +
+                                                  " bytes exceeds " +
+                                                  std::to_string(limits_.max_string_bytes));
     }
     return AddValue(json(std::move(v)));
   }
@@ -115,8 +115,8 @@ StatusOr<nlohmann::json> ParseJsonStrict(std::string_view text, const JsonLimits
                                               " bytes exceeds " + std::to_string(limits.max_bytes));
   }
   LimitedDomBuilder builder(limits);
-  const bool ok = json::sax_parse(text.begin(), text.end(), &builder,
-                                  json::input_format_t::json, /*strict=*/true);
+  const bool ok = json::sax_parse(text.begin(), text.end(), &builder, json::input_format_t::json,
+                                  /*strict=*/true);
   Status status = builder.TakeStatus();
   if (!ok || !status.ok()) {
     if (status.ok()) status = Status(StatusCode::kJsonSyntax, "invalid JSON");
