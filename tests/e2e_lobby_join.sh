@@ -19,6 +19,7 @@ cleanup() {
 trap cleanup EXIT
 
 echo "e2e-lobby-join-secret-$$" > "$work/secret"
+: > "$work/out"  # exists before the poll below reads it
 "$sessiond" --listen 127.0.0.1:0 --threads 2 --auth dev --secret-file "$work/secret" \
   > "$work/out" 2> "$work/err" &
 pid=$!
