@@ -26,11 +26,11 @@ namespace sessionrig::fuzz {
 
 }  // namespace sessionrig::fuzz
 
-#define FUZZ_CHECK(cond, message)                                                    \
-  do {                                                                               \
-    if (!(cond)) {                                                                   \
-      std::ostringstream fuzz_check_os_;                                             \
-      fuzz_check_os_ << message; /* NOLINT(bugprone-macro-parentheses) */            \
+#define FUZZ_CHECK(cond, message)                                                       \
+  do {                                                                                  \
+    if (!(cond)) {                                                                      \
+      std::ostringstream fuzz_check_os_;                                                \
+      fuzz_check_os_ << message; /* NOLINT(bugprone-macro-parentheses) */               \
       ::sessionrig::fuzz::CheckFailed(#cond, __FILE__, __LINE__, fuzz_check_os_.str()); \
-    }                                                                                \
+    }                                                                                   \
   } while (false)

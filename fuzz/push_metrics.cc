@@ -22,11 +22,11 @@
 #include <string>
 #include <string_view>
 
-#include <nlohmann/json.hpp>
 #include <prometheus/counter.h>
 #include <prometheus/gateway.h>
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
+#include <nlohmann/json.hpp>
 
 namespace {
 
@@ -82,8 +82,8 @@ int main(int argc, char** argv) {
   text << in.rdbuf();
   const nlohmann::json summary = nlohmann::json::parse(text.str(), nullptr, false);
   if (!in || summary.is_discarded() || !summary.is_object() ||
-      summary.value("schema", "") != "sessionrig.fuzz.summary/v1" ||
-      !summary.contains("targets") || !summary["targets"].is_array()) {
+      summary.value("schema", "") != "sessionrig.fuzz.summary/v1" || !summary.contains("targets") ||
+      !summary["targets"].is_array()) {
     std::fprintf(stderr, "push_metrics: %s is not a sessionrig.fuzz.summary/v1 file\n",
                  summary_path.c_str());
     return 1;

@@ -89,9 +89,9 @@ inline void CheckRoundTrip(const SessionDocument& d, const JsonLimits& json_limi
   FUZZ_CHECK(!reparsed_json.is_discarded(), "serialisation is not JSON: " << text.substr(0, 200));
   StatusOr<SessionDocument> again = ParseSessionDocument(reparsed_json, limits);
   FUZZ_CHECK(again.ok(), "serialisation does not re-parse: " << again.status().ToString());
-  FUZZ_CHECK(*again == d, "round trip changed the document: " << text.substr(0, 300) << " vs "
-                                                               << SerializeSessionDocument(*again)
-                                                                      .substr(0, 300));
+  FUZZ_CHECK(*again == d, "round trip changed the document: "
+                              << text.substr(0, 300) << " vs "
+                              << SerializeSessionDocument(*again).substr(0, 300));
   FUZZ_CHECK(SerializeSessionDocument(*again) == text, "serialisation is not a fixed point");
 
   // The ways serialising can grow a document past a limit that the input
@@ -103,8 +103,8 @@ inline void CheckRoundTrip(const SessionDocument& d, const JsonLimits& json_limi
     const std::string why = strict.status().ToString();
     bool title_id_string = false;
     for (const SessionMember& m : d.members) {
-      if (m.active_title_id && std::to_string(*m.active_title_id).size() >
-                                   json_limits.max_string_bytes) {
+      if (m.active_title_id &&
+          std::to_string(*m.active_title_id).size() > json_limits.max_string_bytes) {
         title_id_string = true;
       }
     }

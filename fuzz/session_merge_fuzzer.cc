@@ -54,8 +54,7 @@ namespace {
 
 using sessiond::Json;
 
-constexpr const char* kCallers[] = {"", "2533274790412345", "2533274790498765",
-                                    "2533274790400001"};
+constexpr const char* kCallers[] = {"", "2533274790412345", "2533274790498765", "2533274790400001"};
 
 bool CrossCheck() {
   static const bool on = [] {
@@ -161,8 +160,8 @@ void CheckTransition(const Json* before, const Json& delta, const Json& after,
   CheckDocument(after);
   const Json& members = after["members"];
   const int64_t count = static_cast<int64_t>(members.size());
-  const int64_t before_count = before != nullptr ? static_cast<int64_t>((*before)["members"].size())
-                                                 : 0;
+  const int64_t before_count =
+      before != nullptr ? static_cast<int64_t>((*before)["members"].size()) : 0;
   if (count > before_count) {
     FUZZ_CHECK(count <= server_cap, count << " members over the server cap " << server_cap);
   }
@@ -271,12 +270,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const Json* before = current ? &*current : nullptr;
     StatusOr<sessiond::MergeOutcome> out = sessiond::MergeDelta(before, delta, ctx);
     StatusOr<sessiond::MergeOutcome> again = sessiond::MergeDelta(before, delta, ctx);
-    FUZZ_CHECK(out.ok() == again.ok() && out.status() == again.status() &&
-                   (!out.ok() || (out->document == again->document &&
-                                  out->created == again->created &&
-                                  out->changed == again->changed &&
-                                  out->deleted == again->deleted)),
-               "MergeDelta is not a pure function");
+    FUZZ_CHECK(
+        out.ok() == again.ok() && out.status() == again.status() &&
+            (!out.ok() || (out->document == again->document && out->created == again->created &&
+                           out->changed == again->changed && out->deleted == again->deleted)),
+        "MergeDelta is not a pure function");
     if (!out.ok()) {
       FUZZ_CHECK(DocumentedMergeError(out.status().code()),
                  "undocumented merge error " << out.status().ToString());
@@ -313,7 +311,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                "RemoveMembers result");
     if (removed) {
       Status valid = sessiond::ValidateDocument(after, &*current);
-      FUZZ_CHECK(valid.ok(), "ValidateDocument refuses RemoveMembers' result: " << valid.ToString());
+      FUZZ_CHECK(valid.ok(),
+                 "ValidateDocument refuses RemoveMembers' result: " << valid.ToString());
       CheckDocument(after);
       CheckCoreParses(after, from_creation);
     } else {

@@ -78,8 +78,23 @@ bool Trace() {
 
 bool KnownStatus(unsigned s) {
   switch (s) {
-    case 200: case 201: case 204: case 304: case 400: case 401: case 403: case 404: case 405:
-    case 409: case 412: case 413: case 414: case 429: case 431: case 500: case 503:
+    case 200:
+    case 201:
+    case 204:
+    case 304:
+    case 400:
+    case 401:
+    case 403:
+    case 404:
+    case 405:
+    case 409:
+    case 412:
+    case 413:
+    case 414:
+    case 429:
+    case 431:
+    case 500:
+    case 503:
       return true;
     default:
       return false;
@@ -106,9 +121,8 @@ Reparsed ParseResponse(std::string_view bytes) {
   p.body_limit(std::uint64_t{64} << 20);
   boost::beast::error_code ec;
   while (!p.is_done()) {
-    const std::size_t n =
-        p.put(boost::asio::const_buffer(bytes.data() + out.consumed, bytes.size() - out.consumed),
-              ec);
+    const std::size_t n = p.put(
+        boost::asio::const_buffer(bytes.data() + out.consumed, bytes.size() - out.consumed), ec);
     out.consumed += n;
     if (ec && ec != http::error::need_more) break;
     if (n == 0) break;  // needs bytes that are not there
@@ -143,8 +157,8 @@ void CheckResponse(const HttpRequest& req, const sessiond::HandlerResult& result
              "the response changed on the wire");
 
   const std::string_view content_type = Field(res, http::field::content_type);
-  const bool session_route = std::string_view(req.target().data(), req.target().size())
-                                 .rfind("/serviceconfigs/", 0) == 0;
+  const bool session_route =
+      std::string_view(req.target().data(), req.target().size()).rfind("/serviceconfigs/", 0) == 0;
   const bool document = session_route && (status == 200 || status == 201 || status == 412) &&
                         content_type.rfind("application/json", 0) == 0;
   if (document) {
@@ -163,9 +177,8 @@ void CheckResponse(const HttpRequest& req, const sessiond::HandlerResult& result
                             {"Content-Type", std::string(content_type)}};
       ParsedResponse parsed = ParseWriteResponse(status, headers, res.body());
       FUZZ_CHECK(parsed.session != nullptr && parsed.hr == S_OK,
-                 "the core refuses a document sessiond serves: " << parsed.detail.ToString()
-                                                                 << "\n  "
-                                                                 << res.body().substr(0, 400));
+                 "the core refuses a document sessiond serves: "
+                     << parsed.detail.ToString() << "\n  " << res.body().substr(0, 400));
     }
   }
 
@@ -230,8 +243,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     boost::beast::error_code ec;
     std::size_t consumed = 0;
     while (!parser.is_done()) {
-      const std::size_t n = parser.put(
-          boost::asio::const_buffer(rest.data() + consumed, rest.size() - consumed), ec);
+      const std::size_t n =
+          parser.put(boost::asio::const_buffer(rest.data() + consumed, rest.size() - consumed), ec);
       consumed += n;
       if (ec && ec != http::error::need_more) break;
       if (n == 0) break;  // needs bytes that are not there

@@ -72,7 +72,7 @@ using Clock = std::chrono::steady_clock;
 
 constexpr uint64_t kXuid = 2533274790412345;
 constexpr auto kDeadline = std::chrono::seconds(15);  // no call may take this long
-constexpr uint32_t kCallTimeoutMs = 10000;              // the context's per-call timeout
+constexpr uint32_t kCallTimeoutMs = 10000;            // the context's per-call timeout
 
 // The listening socket, shared by all inputs (one bind per process).
 struct Listener {
@@ -159,7 +159,8 @@ std::optional<SplitResponse> StrictResponse(std::string_view raw) {
     }
     const std::string_view name = line.substr(0, colon);
     std::string_view value = line.substr(colon + 1);
-    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+      value.remove_prefix(1);
     while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
     if (split_detail::EqualsNoCase(name, "transfer-encoding") ||
         split_detail::EqualsNoCase(name, "content-encoding")) {
@@ -193,14 +194,12 @@ bool Trace() {
 }
 
 bool TransportFailure(HRESULT hr) {
-  return hr == SR_E_CONNECTION_REFUSED || hr == SR_E_CONNECTION_RESET || hr == SR_E_HOST_NOT_FOUND ||
-         hr == SR_E_TLS || hr == SR_E_NETWORK || hr == SR_E_PROTOCOL ||
+  return hr == SR_E_CONNECTION_REFUSED || hr == SR_E_CONNECTION_RESET ||
+         hr == SR_E_HOST_NOT_FOUND || hr == SR_E_TLS || hr == SR_E_NETWORK || hr == SR_E_PROTOCOL ||
          hr == SR_E_RESPONSE_TOO_LARGE || hr == SR_E_TOO_MANY_IN_FLIGHT;
 }
 
-bool HttpFailure(HRESULT hr) {
-  return (static_cast<uint32_t>(hr) & 0xFFFF0000u) == 0x80190000u;
-}
+bool HttpFailure(HRESULT hr) { return (static_cast<uint32_t>(hr) & 0xFFFF0000u) == 0x80190000u; }
 
 // Everything one input needs, torn down in order.
 class Harness {
@@ -219,8 +218,8 @@ class Harness {
     args.Transport = transport_;
     args.TimeoutMs = kCallTimeoutMs;
     FUZZ_CHECK(SrContextCreate(&args, &context_) == S_OK, "SrContextCreate");
-    const XblMultiplayerSessionReference ref = XblMultiplayerSessionReferenceCreate(
-        "00000000-0000-0000-0000-000076029b4d", "lobby", "s1");
+    const XblMultiplayerSessionReference ref =
+        XblMultiplayerSessionReferenceCreate("00000000-0000-0000-0000-000076029b4d", "lobby", "s1");
     session_ = XblMultiplayerSessionCreateHandle(kXuid, &ref, nullptr);
     FUZZ_CHECK(session_ != nullptr, "CreateHandle");
     FUZZ_CHECK(SUCCEEDED(XblMultiplayerSessionJoin(session_, nullptr, false, true)), "Join");
@@ -455,8 +454,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (SUCCEEDED(hr)) {
         FUZZ_CHECK(XblMultiplayerSessionWriteStatus(result) == expected.write_status,
                    "write status differs");
-        FUZZ_CHECK(std::string(XblMultiplayerSessionEtag(result)) == expected.etag,
-                   "ETag differs");
+        FUZZ_CHECK(std::string(XblMultiplayerSessionEtag(result)) == expected.etag, "ETag differs");
         FUZZ_CHECK(expected.session == nullptr || *result->doc == *expected.session,
                    "session differs");
       }

@@ -91,9 +91,9 @@ void CheckCommon(const ParsedResponse& r, uint32_t status, const ParserLimits& l
   }
   if (SUCCEEDED(r.hr)) {
     FUZZ_CHECK(r.hr == S_OK, "success other than S_OK: " << SrHResultToString(r.hr));
-    FUZZ_CHECK((r.session != nullptr) == (status != 204),
-               "HTTP " << status << " success " << (r.session ? "with" : "without")
-                       << " a session");
+    FUZZ_CHECK(
+        (r.session != nullptr) == (status != 204),
+        "HTTP " << status << " success " << (r.session ? "with" : "without") << " a session");
   }
   if (status >= 200 && status < 300 && status != 204) {
     FUZZ_CHECK(r.hr == S_OK || r.hr == WEB_E_INVALID_JSON_STRING,
@@ -157,9 +157,9 @@ void CheckHandle(const ParsedResponse& r, uint8_t member_pick) {
     FUZZ_CHECK(members[i].Xuid == m.xuid.value_or(0), "member xuid");
     FUZZ_CHECK(std::memchr(members[i].Gamertag, '\0', sizeof(members[i].Gamertag)) != nullptr,
                "gamertag not NUL-terminated");
-    FUZZ_CHECK(members[i].CustomConstantsJson != nullptr &&
-                   members[i].CustomPropertiesJson != nullptr,
-               "null member JSON");
+    FUZZ_CHECK(
+        members[i].CustomConstantsJson != nullptr && members[i].CustomPropertiesJson != nullptr,
+        "null member JSON");
     if (xuid != 0 && members[i].Xuid == xuid && !me_found) {
       me_found = true;
       FUZZ_CHECK(me != nullptr && me->Xuid == xuid, "current user not found");
@@ -178,9 +178,8 @@ void CheckHandle(const ParsedResponse& r, uint8_t member_pick) {
     FUZZ_CHECK(info->ChangeNumber == d.change_number.value_or(0), "ChangeNumber");
     FUZZ_CHECK(c->MaxMembersInSession == d.constants.system.max_members_count.value_or(100),
                "MaxMembersInSession");
-    FUZZ_CHECK(p->KeywordCount == (d.properties.system.keywords
-                                       ? d.properties.system.keywords->size()
-                                       : 0),
+    FUZZ_CHECK(p->KeywordCount ==
+                   (d.properties.system.keywords ? d.properties.system.keywords->size() : 0),
                "KeywordCount");
     for (std::size_t i = 0; i < p->KeywordCount; ++i) {
       FUZZ_CHECK(p->Keywords[i] != nullptr &&
