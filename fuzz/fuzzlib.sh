@@ -32,12 +32,15 @@ fuzz_pick_targets() {
 
 # Configures the fuzz preset in BUILD_DIR and builds the given targets.
 # Until the top-level CMakeLists.txt adds fuzz/ itself, it is added with
-# -DSESSIONRIG_EXTRA_SUBDIRS=fuzz.
+# -DSESSIONRIG_EXTRA_SUBDIRS=fuzz; once it does, that cached value is
+# dropped again (adding fuzz/ twice is a CMake error).
 fuzz_build() {
   local build_dir="$1"
   shift
   local extra=()
-  if ! grep -Eq '^[[:space:]]*add_subdirectory\([[:space:]]*fuzz[[:space:]]*\)' CMakeLists.txt; then
+  if grep -Eq '^[[:space:]]*add_subdirectory\([[:space:]]*fuzz[[:space:]]*\)' CMakeLists.txt; then
+    extra+=(-USESSIONRIG_EXTRA_SUBDIRS)
+  else
     extra+=(-DSESSIONRIG_EXTRA_SUBDIRS=fuzz)
   fi
   cmake --preset fuzz -B "$build_dir" "${extra[@]}" >"$build_dir.configure.log" 2>&1 || {
