@@ -88,7 +88,9 @@ XAsyncComplete(XAsyncBlock* asyncBlock, HRESULT result, size_t requiredBufferSiz
 // Copies the payload out through the provider's GetResult op. Returns the
 // call's failure HRESULT if it failed, E_PENDING while running,
 // E_INVALIDARG if `identity` does not match, E_ILLEGAL_METHOD_CALL if the
-// result was already read, E_NOT_SUFFICIENT_BUFFER-like E_INVALIDARG if
-// `bufferSize` is too small.
+// result was already read (by a call that succeeded or returned the
+// failure: unlike libHttpClient, which repeats a failure, because the
+// session write contract says so), E_NOT_SUFFICIENT_BUFFER-like
+// E_INVALIDARG if `bufferSize` is too small.
 STDAPI XAsyncGetResult(XAsyncBlock* asyncBlock, const void* identity, size_t bufferSize,
                        void* buffer, size_t* bufferUsed) XBL_NOEXCEPT;

@@ -314,6 +314,28 @@ TEST_F(SessionCallsTest, ResultReadTwiceIsAnIllegalMethodCall) {
   XblContextCloseHandle(ctx);
 }
 
+// Spec section 1 says so without exception: after a FAILED call too.
+TEST_F(SessionCallsTest, FailedResultReadTwiceIsAnIllegalMethodCall) {
+  ScriptedServer server({Respond(JsonResponse(409, R"({"message":"full"})", "\"e-1\""))});
+  XblContextHandle ctx = MakeContext(server);
+  XblMultiplayerSessionHandle session = NewSession();
+  XAsyncBlock block{};
+  ASSERT_EQ(XblMultiplayerWriteSessionAsync(
+                ctx, session, XblMultiplayerSessionWriteMode::UpdateOrCreateNew, &block),
+            S_OK);
+  const HRESULT status = XAsyncGetStatus(&block, true);
+  ASSERT_TRUE(FAILED(status));
+  XblMultiplayerSessionHandle first = nullptr;
+  EXPECT_EQ(XblMultiplayerWriteSessionResult(&block, &first), status);
+  EXPECT_EQ(first, nullptr);
+  XblMultiplayerSessionHandle second = nullptr;
+  EXPECT_EQ(XblMultiplayerWriteSessionResult(&block, &second), E_ILLEGAL_METHOD_CALL);
+  EXPECT_EQ(second, nullptr);
+  EXPECT_EQ(XAsyncGetStatus(&block, false), status);  // the status stays readable
+  XblMultiplayerSessionCloseHandle(session);
+  XblContextCloseHandle(ctx);
+}
+
 TEST_F(SessionCallsTest, InFlightBlockCannotBeReused) {
   ScriptedServer server(
       {Script().ReadRequest().Delay(300).Send(JsonResponse(200, kSessionBody, "\"e-1\""))});

@@ -46,7 +46,11 @@ struct BlockInternal {
 static_assert(sizeof(BlockInternal) <= sizeof(XAsyncBlock::internal),
               "XAsyncBlock::internal too small");
 
-constexpr uint32_t kResultRead = 1;  // XAsyncGetResult succeeded once
+// XAsyncGetResult returned the call's outcome once, success or failure: a
+// second call is E_ILLEGAL_METHOD_CALL. (libHttpClient returns a failed
+// call's HRESULT again; the write contract says the second Result call is
+// E_ILLEGAL_METHOD_CALL without exception, spec section 1.)
+constexpr uint32_t kResultRead = 1;
 
 BlockInternal ReadInternal(const XAsyncBlock* block) {
   BlockInternal bi;
@@ -394,17 +398,21 @@ STDAPI XAsyncGetResult(XAsyncBlock* asyncBlock, const void* identity, size_t buf
   if (s == nullptr) {
     // Nothing is registered: the call finished with nothing left to read.
     if (bi.identity != identity) return E_INVALIDARG;
-    if (FAILED(bi.status)) return bi.status;
     if ((bi.flags & kResultRead) != 0) return E_ILLEGAL_METHOD_CALL;
     bi.flags |= kResultRead;
     WriteInternal(asyncBlock, bi);
+    if (FAILED(bi.status)) return bi.status;
     if (bufferUsed != nullptr) *bufferUsed = 0;
     return S_OK;
   }
   if (!s->completed) return E_PENDING;
   if (s->identity != identity) return E_INVALIDARG;
-  if (FAILED(s->result)) return s->result;
   if (s->result_claimed || (bi.flags & kResultRead) != 0) return E_ILLEGAL_METHOD_CALL;
+  if (FAILED(s->result)) {
+    bi.flags |= kResultRead;
+    WriteInternal(asyncBlock, bi);
+    return s->result;
+  }
   if (s->result_size > bufferSize || (s->result_size != 0 && buffer == nullptr)) {
     return E_INVALIDARG;
   }

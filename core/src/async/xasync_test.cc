@@ -225,8 +225,11 @@ TEST(XAsyncTest, FailedCallHasItsHResultAndNoPayload) {
   uint64_t value = 0;
   EXPECT_EQ(XAsyncGetResult(&block, &kTestIdentity, sizeof(value), &value, nullptr),
             HTTP_E_STATUS_NOT_FOUND);
+  // Read once, like a success (libHttpClient would repeat the failure; the
+  // write contract says a second Result call is E_ILLEGAL_METHOD_CALL).
   EXPECT_EQ(XAsyncGetResult(&block, &kTestIdentity, sizeof(value), &value, nullptr),
-            HTTP_E_STATUS_NOT_FOUND);
+            E_ILLEGAL_METHOD_CALL);
+  EXPECT_EQ(XAsyncGetStatus(&block, false), HTTP_E_STATUS_NOT_FOUND);
   EXPECT_EQ(provider.results.load(), 0);
   EXPECT_TRUE(Eventually([&] { return provider.cleanups.load() == 1; }));
   XTaskQueueCloseHandle(q);
