@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 #include <ostream>
+#include <set>
 #include <utility>
 
 #include "sessionrig/json_codec.h"
@@ -207,7 +208,37 @@ Status ReadActions(const json& root, Summary::Actions* actions) {
       !s.ok()) {
     return s;
   }
+  if (o->contains("interrupted")) {
+    if (Status s = GetUint(*o, "actions", "interrupted", &actions->interrupted); !s.ok()) return s;
+  }
   return ReadShort(*o, "actions", "latency_ms", &actions->latency_ms);
+}
+
+// "scenario_stats" is optional (summaries without it have none).
+Status ReadScenarioStats(const json& root, Summary::ScenarioStats* stats) {
+  if (!root.contains("scenario_stats")) return Status::Ok();
+  const json* o = nullptr;
+  if (Status s = GetObject(root, "", "scenario_stats", &o); !s.ok()) return s;
+  const json* counters = nullptr;
+  if (Status s = GetObject(*o, "scenario_stats", "counters", &counters); !s.ok()) return s;
+  for (const auto& item : counters->items()) {
+    std::uint64_t value = 0;
+    if (Status s = GetUint(*counters, "scenario_stats.counters", item.key(), &value); !s.ok()) {
+      return s;
+    }
+    stats->counters[item.key()] = value;
+  }
+  const json* histograms = nullptr;
+  if (Status s = GetObject(*o, "scenario_stats", "histograms", &histograms); !s.ok()) return s;
+  for (const auto& item : histograms->items()) {
+    HdrHistogram h;
+    if (Status s = GetHistogram(*histograms, "scenario_stats.histograms", item.key(), &h);
+        !s.ok()) {
+      return s;
+    }
+    stats->histograms.emplace(item.key(), std::move(h));
+  }
+  return Status::Ok();
 }
 
 Status ReadSchedule(const json& root, Summary::Schedule* schedule) {
@@ -312,6 +343,11 @@ std::string PadLeft(std::string text, std::size_t width) {
   return text;
 }
 
+bool EndsWith(std::string_view text, std::string_view suffix) {
+  return text.size() > suffix.size() &&
+         text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
 // "name ......... " to a fixed width.
 std::string Label(std::string_view name, std::size_t width = 22) {
   std::string out(name);
@@ -341,6 +377,13 @@ void FillDerived(Summary& s) {
   s.schedule.lag_ms = ShortPercentiles(s.schedule_lag_us);
 }
 
+double JainIndex(const HdrHistogram& h) {
+  const double mean = h.Mean();
+  const double sd = h.StdDev();
+  const double denominator = mean * mean + sd * sd;
+  return denominator > 0 ? mean * mean / denominator : 1.0;
+}
+
 double ErrorRate(const Summary& s) {
   std::uint64_t errors = 0;
   for (WriteStatus status : kAllWriteStatuses) {
@@ -358,6 +401,10 @@ nlohmann::json ToJson(const Summary& s) {
     thresholds.push_back(json{{"expr", t.expr}, {"ok", t.ok}, {"value", t.value}});
   }
   const std::string corrected = s.corrected_us.Encode();
+  json stat_counters = json::object();
+  for (const auto& [name, value] : s.scenario_stats.counters) stat_counters[name] = value;
+  json stat_histograms = json::object();
+  for (const auto& [name, h] : s.scenario_stats.histograms) stat_histograms[name] = h.Encode();
   return json{
       {"schema", std::string(kSummarySchema)},
       {"scenario", s.scenario},
@@ -373,6 +420,7 @@ nlohmann::json ToJson(const Summary& s) {
       {"actions", json{{"total", s.actions.total},
                        {"succeeded", s.actions.succeeded},
                        {"failed", s.actions.failed},
+                       {"interrupted", s.actions.interrupted},
                        {"attempts", json{{"mean", s.actions.attempts.mean},
                                          {"p99", s.actions.attempts.p99},
                                          {"max", s.actions.attempts.max}}},
@@ -393,6 +441,8 @@ nlohmann::json ToJson(const Summary& s) {
                           {"action_latency", s.action_latency_us.Encode()},
                           {"action_attempts", s.action_attempts.Encode()},
                           {"schedule_lag", s.schedule_lag_us.Encode()}}},
+      {"scenario_stats",
+       json{{"counters", std::move(stat_counters)}, {"histograms", std::move(stat_histograms)}}},
   };
 }
 
@@ -429,6 +479,7 @@ StatusOr<Summary> FromJson(const nlohmann::json& root) {
   if (Status st = ReadConsistency(root, &s.consistency); !st.ok()) return st;
   if (Status st = ReadThresholds(root, &s.thresholds); !st.ok()) return st;
   if (Status st = ReadHistograms(root, &s); !st.ok()) return st;
+  if (Status st = ReadScenarioStats(root, &s.scenario_stats); !st.ok()) return st;
   return s;
 }
 
@@ -479,6 +530,17 @@ StatusOr<Summary> Merge(const std::vector<Summary>& summaries) {
       merged.writes.by_status[k] += s.writes.by_status[k];
     merged.actions.succeeded += s.actions.succeeded;
     merged.actions.failed += s.actions.failed;
+    merged.actions.interrupted += s.actions.interrupted;
+    for (const auto& [name, value] : s.scenario_stats.counters) {
+      merged.scenario_stats.counters[name] += value;
+    }
+    for (const auto& [name, h] : s.scenario_stats.histograms) {
+      auto [it, inserted] =
+          merged.scenario_stats.histograms.try_emplace(name, HdrHistogram(h.SignificantDigits()));
+      if (Status st = MergeHistogram(it->second, h, "scenario_stats." + name, i); !st.ok()) {
+        return st;
+      }
+    }
     merged.schedule.planned += s.schedule.planned;
     merged.schedule.started += s.schedule.started;
     merged.schedule.dropped += s.schedule.dropped;
@@ -509,9 +571,11 @@ StatusOr<Summary> Merge(const std::vector<Summary>& summaries) {
   return merged;
 }
 
-void PrintSummary(std::ostream& out, const Summary& s) {
+void PrintSummary(std::ostream& out, const Summary& s, const std::string& context) {
   out << "sessionrig loadgen: scenario " << s.scenario << ", mode " << s.mode << ", target "
-      << s.target << ", " << Format("%.1f", s.duration_s) << " s, seed " << s.seed << "\n\n";
+      << s.target << ", " << Format("%.1f", s.duration_s) << " s, seed " << s.seed << "\n";
+  if (!context.empty()) out << context << "\n";
+  out << "\n";
 
   out << "  " << Label("writes") << s.writes.total << " (" << Format("%.1f", s.throughput_wps)
       << "/s)\n";
@@ -533,13 +597,17 @@ void PrintSummary(std::ostream& out, const Summary& s) {
       out << PadLeft(Format("%.3f", v), 11);
     out << "\n";
   }
-  out << "\n";
+  out << "    (corrected: from each write's intended start, schedule lag included;\n"
+         "     uncorrected: from the moment it was sent)\n\n";
 
   out << "  " << Label("actions") << s.actions.total << " total, " << s.actions.succeeded
-      << " succeeded, " << s.actions.failed << " failed\n";
-  out << "    " << Label("attempts/action", 20) << "mean "
-      << Format("%.2f", s.actions.attempts.mean) << "  p99 "
-      << Format("%.0f", s.actions.attempts.p99) << "  max "
+      << " succeeded, " << s.actions.failed << " failed";
+  if (s.actions.interrupted > 0) {
+    out << " (+" << s.actions.interrupted << " interrupted at the end: cancelled, not counted)";
+  }
+  out << "\n";
+  out << "    " << Label("writes/action", 20) << "mean " << Format("%.2f", s.actions.attempts.mean)
+      << "  p99 " << Format("%.0f", s.actions.attempts.p99) << "  max "
       << Format("%.0f", s.actions.attempts.max) << "\n";
   out << "    " << Label("latency (ms)", 20) << "p50 " << Format("%.3f", s.actions.latency_ms.p50)
       << "  p99 " << Format("%.3f", s.actions.latency_ms.p99) << "  max "
@@ -549,6 +617,66 @@ void PrintSummary(std::ostream& out, const Summary& s) {
   out << "    " << Label("lag (ms)", 20) << "p50 " << Format("%.3f", s.schedule.lag_ms.p50)
       << "  p99 " << Format("%.3f", s.schedule.lag_ms.p99) << "  max "
       << Format("%.3f", s.schedule.lag_ms.max) << "\n\n";
+
+  const auto& stats = s.scenario_stats;
+  if (!stats.counters.empty() || !stats.histograms.empty()) {
+    out << "  " << s.scenario << "\n";
+    std::set<std::string> shown;
+    // Per action kind: "<kind>_succeeded", "<kind>_failed", "<kind>_attempts",
+    // "<kind>_time_us" (time to success) on one line each.
+    for (const auto& [name, succeeded] : stats.counters) {
+      constexpr std::string_view kSuffix = "_succeeded";
+      if (!EndsWith(name, kSuffix)) continue;
+      const std::string kind = name.substr(0, name.size() - kSuffix.size());
+      const auto failed = stats.counters.find(kind + "_failed");
+      const auto attempts = stats.histograms.find(kind + "_attempts");
+      const auto time = stats.histograms.find(kind + "_time_us");
+      out << "    " << Label(kind, 24) << succeeded << " succeeded";
+      shown.insert(name);
+      if (failed != stats.counters.end()) {
+        out << ", " << failed->second << " failed";
+        shown.insert(failed->first);
+      }
+      if (attempts != stats.histograms.end()) {
+        if (attempts->second.TotalCount() > 0) {
+          out << "; attempts mean " << Format("%.2f", attempts->second.Mean()) << " p99 "
+              << attempts->second.ValueAtPercentile(99) << " max " << attempts->second.Max();
+        }
+        shown.insert(attempts->first);
+      }
+      if (time != stats.histograms.end()) {
+        if (time->second.TotalCount() > 0) {
+          out << "; time to success p50 " << Format("%.3f", Ms(time->second.ValueAtPercentile(50)))
+              << " p99 " << Format("%.3f", Ms(time->second.ValueAtPercentile(99))) << " ms";
+        }
+        shown.insert(time->first);
+      }
+      out << "\n";
+    }
+    for (const auto& [name, value] : stats.counters) {
+      if (shown.count(name) == 0) out << "    " << Label(name, 24) << value << "\n";
+    }
+    for (const auto& [name, h] : stats.histograms) {
+      if (shown.count(name) > 0) continue;
+      const bool latency = EndsWith(name, "_us");
+      const std::string label = latency ? name.substr(0, name.size() - 3) + " (ms)" : name;
+      if (h.TotalCount() == 0) {
+        out << "    " << Label(label, 24) << "none\n";
+      } else if (latency) {
+        out << "    " << Label(label, 24) << "p50 " << Format("%.3f", Ms(h.ValueAtPercentile(50)))
+            << "  p99 " << Format("%.3f", Ms(h.ValueAtPercentile(99))) << "  max "
+            << Format("%.3f", Ms(h.Max())) << "  (n " << h.TotalCount() << ")\n";
+      } else {
+        out << "    " << Label(label, 24) << "mean " << Format("%.2f", h.Mean()) << "  min "
+            << h.Min() << "  p99 " << h.ValueAtPercentile(99) << "  max " << h.Max();
+        if (EndsWith(name, "_per_user")) {
+          out << "  fairness (Jain) " << Format("%.3f", JainIndex(h));
+        }
+        out << "\n";
+      }
+    }
+    out << "\n";
+  }
 
   out << "  " << Label("consistency") << s.consistency.verdict;
   if (s.consistency.checked) {

@@ -8,7 +8,9 @@
 // action_latency, action_attempts, schedule_lag} carries every histogram
 // (the schema lets fields grow; "histogram" == "histograms.corrected").
 // FromJson() requires all of them, so any summary this tool wrote can be
-// merged exactly.
+// merged exactly. Two more extra fields are optional on read (absent means
+// zero/empty): "actions.interrupted" and "scenario_stats" {counters: {name:
+// n}, histograms: {name: encoded}}.
 //
 // Derived fields (writes.total, conflict_rate, throughput_wps, every
 // percentile and attempts statistic) are computed in exactly one place,
@@ -20,6 +22,7 @@
 #include <array>
 #include <cstdint>
 #include <iosfwd>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -84,6 +87,10 @@ struct Summary {
     std::uint64_t total = 0;  // derived: succeeded + failed
     std::uint64_t succeeded = 0;
     std::uint64_t failed = 0;
+    // Actions still in flight when the run ended: their write was cancelled
+    // (XAsyncCancel) and is neither a success nor a failure nor a write in
+    // by_status. Not part of `total`.
+    std::uint64_t interrupted = 0;
     struct Attempts {
       double mean = 0;
       double p99 = 0;
@@ -102,6 +109,16 @@ struct Summary {
   ConsistencyResult consistency;
   std::vector<ThresholdResult> thresholds;
 
+  // What one scenario measures beyond the schema (e.g. the lobby's fill
+  // time). Merge sums counters and merges histograms by name.
+  struct ScenarioStats {
+    std::map<std::string, std::uint64_t> counters;
+    // Names ending in "_us" hold microseconds (printed as ms percentiles);
+    // other names hold counts (printed with mean; names ending in
+    // "_per_user" also with Jain's fairness index).
+    std::map<std::string, HdrHistogram> histograms;
+  } scenario_stats;
+
   // Raw histograms; latencies in microseconds, attempts unitless.
   HdrHistogram corrected_us;       // write latency from the intended start
   HdrHistogram uncorrected_us;     // write latency from the actual send
@@ -118,6 +135,11 @@ void FillDerived(Summary& summary);
 // Writes that failed: the statuses IsErrorStatus() names, over writes.total
 // (0 when there were no writes).
 double ErrorRate(const Summary& summary);
+
+// Jain's fairness index of the values recorded in `h`: (sum x)^2 / (n *
+// sum x^2) over bucket medians, in (0, 1]; 1 when every value is equal, 1/n
+// when one gets everything. 1 when empty or all zero.
+double JainIndex(const HdrHistogram& h);
 
 // The JSON document per schema sessionrig.loadgen.summary/v1 (see the top
 // of this file for the extra "histograms" object).
@@ -144,18 +166,18 @@ StatusOr<Summary> ParseSummary(std::string_view text);
 // derived fields recomputed by FillDerived (so throughput = total writes /
 // the longest duration, shards running concurrently), consistency results
 // combined (MergeConsistencyResults), thresholds left empty (the caller
-// re-evaluates them). scenario and mode must agree; target is kept when it
-// agrees and becomes "mixed" otherwise; seed is the first summary's.
-// Errors: kInvalidArgument for an empty input, differing scenario or mode,
-// or histograms with different significant digits (the message names the
-// histogram and the summary index).
+// re-evaluates them), scenario_stats merged by name. scenario and mode must agree; target is kept
+// when it agrees and becomes "mixed" otherwise; seed is the first summary's. Errors:
+// kInvalidArgument for an empty input, differing scenario or mode, or histograms with different
+// significant digits (the message names the histogram and the summary index).
 StatusOr<Summary> Merge(const std::vector<Summary>& summaries);
 
 // The human-readable end-of-run report (k6/wrk2 style): throughput, write
 // status table with counts and percentages, conflict and error rates,
 // corrected and uncorrected percentiles side by side, attempts per action,
 // schedule lag and drops, consistency verdict with examples, thresholds
-// with ✓/✗.
-void PrintSummary(std::ostream& out, const Summary& summary);
+// with ✓/✗. `context` (e.g. the load model that was asked for), when not
+// empty, is printed under the first line.
+void PrintSummary(std::ostream& out, const Summary& summary, const std::string& context = "");
 
 }  // namespace sessionrig::loadgen

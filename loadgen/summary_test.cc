@@ -259,11 +259,88 @@ TEST(SummaryTest, PrintSummaryShowsEverything) {
   const std::string text = out.str();
   for (const char* needle : {"scenario lobby", "500.0/s", "out_of_sync", "18.00%", "conflict_rate",
                              "error_rate", "1.80%", "corrected", "uncorrected", "p99.9",
-                             "attempts/action", "planned 5100, started 5000, dropped 100",
-                             "lag (ms)", "violated (4010 acknowledged writes, 1 violations)",
-                             "lost update", "\u2713 p99<50ms", "\u2717 conflict_rate<0.1"}) {
+                             "writes/action", "planned 5100, started 5000, dropped 100", "lag (ms)",
+                             "violated (4010 acknowledged writes, 1 violations)", "lost update",
+                             "\u2713 p99<50ms", "\u2717 conflict_rate<0.1"}) {
     EXPECT_NE(text.find(needle), std::string::npos) << needle << "\n" << text;
   }
+}
+
+TEST(SummaryTest, ScenarioStatsAndInterruptedRoundTripAndMerge) {
+  Summary a = MakeShard(1, 10.0);
+  a.actions.interrupted = 3;
+  a.scenario_stats.counters["lobby_fills"] = 5;
+  a.scenario_stats.histograms.emplace("fill_time_us", HdrHistogram(3));
+  a.scenario_stats.histograms.at("fill_time_us").Record(1500000);
+  Summary b = MakeShard(2, 10.0);
+  b.actions.interrupted = 4;
+  b.scenario_stats.counters["lobby_fills"] = 7;
+  b.scenario_stats.counters["found_full"] = 1;
+  b.scenario_stats.histograms.emplace("fill_time_us", HdrHistogram(3));
+  b.scenario_stats.histograms.at("fill_time_us").Record(2500000);
+
+  const json j = ToJson(a);
+  EXPECT_EQ(j["actions"]["interrupted"], 3);
+  EXPECT_EQ(j["scenario_stats"]["counters"]["lobby_fills"], 5);
+  StatusOr<Summary> back = FromJson(j);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(ToJson(*back), j);
+
+  StatusOr<Summary> m = Merge({a, b});
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_EQ(m->actions.interrupted, 7u);
+  EXPECT_EQ(m->scenario_stats.counters.at("lobby_fills"), 12u);
+  EXPECT_EQ(m->scenario_stats.counters.at("found_full"), 1u);
+  EXPECT_EQ(m->scenario_stats.histograms.at("fill_time_us").TotalCount(), 2);
+
+  // Both are optional on read: summaries without them are still valid.
+  json old = ToJson(MakeShard(1, 10.0));
+  old["actions"].erase("interrupted");
+  old.erase("scenario_stats");
+  StatusOr<Summary> parsed = FromJson(old);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(parsed->actions.interrupted, 0u);
+  EXPECT_TRUE(parsed->scenario_stats.counters.empty());
+
+  json bad = j;
+  bad["scenario_stats"]["counters"]["lobby_fills"] = -1;
+  EXPECT_EQ(ValidateSummaryJson(bad).message(),
+            "scenario_stats.counters.lobby_fills: expected a non-negative integer");
+  bad = j;
+  bad["scenario_stats"]["histograms"]["fill_time_us"] = "nope";
+  EXPECT_EQ(ValidateSummaryJson(bad).message().rfind("scenario_stats.histograms.fill_time_us:", 0),
+            0u);
+}
+
+TEST(SummaryTest, PrintSummaryShowsScenarioStats) {
+  Summary s = MakeShard(1, 10.0);
+  s.actions.interrupted = 2;
+  s.scenario_stats.counters["lobby_fills"] = 5;
+  HdrHistogram per_user(3);
+  for (int i = 0; i < 10; ++i) per_user.Record(4);
+  s.scenario_stats.histograms.emplace("joins_per_user", per_user);
+  s.scenario_stats.histograms.emplace("fill_time_us", HdrHistogram(3));
+  s.scenario_stats.histograms.at("fill_time_us").Record(2000);
+  s.scenario_stats.histograms.emplace("leave_time_us", HdrHistogram(3));
+  std::ostringstream out;
+  PrintSummary(out, s);
+  const std::string text = out.str();
+  for (const char* needle :
+       {"+2 interrupted", "lobby_fills", "fill_time (ms)", "p50 2.000", "joins_per_user",
+        "fairness (Jain) 1.000", "leave_time (ms)", "none"}) {
+    EXPECT_NE(text.find(needle), std::string::npos) << needle << "\n" << text;
+  }
+}
+
+TEST(SummaryTest, JainIndex) {
+  HdrHistogram equal(3);
+  for (int i = 0; i < 100; ++i) equal.Record(7);
+  EXPECT_DOUBLE_EQ(JainIndex(equal), 1.0);
+  HdrHistogram one_takes_all(3);
+  one_takes_all.Record(100);
+  for (int i = 0; i < 9; ++i) one_takes_all.Record(0);
+  EXPECT_NEAR(JainIndex(one_takes_all), 0.1, 1e-9);
+  EXPECT_DOUBLE_EQ(JainIndex(HdrHistogram(3)), 1.0);
 }
 
 }  // namespace

@@ -42,4 +42,43 @@ bool IsErrorStatus(WriteStatus status) {
   return true;
 }
 
+std::optional<WriteStatus> ClassifyWriteResult(HRESULT hr, XblWriteSessionStatus status) {
+  if (hr == E_ABORT) return std::nullopt;
+  if (SUCCEEDED(hr)) {
+    switch (status) {
+      case XblWriteSessionStatus::Updated:
+        return WriteStatus::kUpdated;
+      case XblWriteSessionStatus::Created:
+        return WriteStatus::kCreated;
+      case XblWriteSessionStatus::SessionDeleted:
+        return WriteStatus::kSessionDeleted;
+      case XblWriteSessionStatus::OutOfSync:
+        return WriteStatus::kOutOfSync;
+      default:
+        return WriteStatus::kHttpError;
+    }
+  }
+  switch (hr) {
+    case HTTP_E_STATUS_PRECOND_FAILED:
+      return WriteStatus::kOutOfSync;
+    case HTTP_E_STATUS_CONFLICT:
+      return WriteStatus::kConflict;
+    case HTTP_E_STATUS_DENIED:
+    case HTTP_E_STATUS_FORBIDDEN:
+      return WriteStatus::kAccessDenied;
+    case HTTP_E_STATUS_NOT_FOUND:
+      return WriteStatus::kNotFound;
+    case SR_E_TIMEOUT:
+      return WriteStatus::kTimeout;
+    case WEB_E_INVALID_JSON_STRING:
+      return WriteStatus::kParseError;
+    default:
+      break;
+  }
+  // HTTP_E_STATUS_*: facility 0x019 (FACILITY_HTTP), 0x80190000 | status.
+  const auto code = static_cast<std::uint32_t>(hr);
+  if ((code & 0xFFFF0000u) == 0x80190000u) return WriteStatus::kHttpError;
+  return WriteStatus::kTransportError;
+}
+
 }  // namespace sessionrig::loadgen

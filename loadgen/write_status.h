@@ -10,6 +10,8 @@
 #include <optional>
 #include <string_view>
 
+#include "xsapi-c/multiplayer_c.h"
+
 namespace sessionrig::loadgen {
 
 // Order is the order of the schema's by_status keys (and of every table that
@@ -51,6 +53,26 @@ std::optional<WriteStatus> WriteStatusFromName(std::string_view name);
 // parse_error. Not errors: updated, created, session_deleted (successful
 // writes) and out_of_sync (expected contention, reported as conflict_rate).
 bool IsErrorStatus(WriteStatus status);
+
+// Classifies one completed write: `hr` is what XblMultiplayerWriteSessionResult
+// returned and `status` the result handle's XblMultiplayerSessionWriteStatus
+// (only read when SUCCEEDED(hr)). Every completed write maps to exactly one
+// status: S_OK with Updated/Created/SessionDeleted/OutOfSync by its write
+// status (any other write status on S_OK is http_error); failures by HRESULT:
+// HTTP_E_STATUS_PRECOND_FAILED (a 412 without a usable session) out_of_sync,
+// HTTP_E_STATUS_CONFLICT conflict, HTTP_E_STATUS_DENIED/FORBIDDEN
+// access_denied, HTTP_E_STATUS_NOT_FOUND not_found, any other HTTP_E_STATUS_*
+// http_error, SR_E_TIMEOUT timeout, WEB_E_INVALID_JSON_STRING parse_error,
+// anything else (connection refused/reset, TLS, protocol, client-side
+// failures) transport_error. E_ABORT (the call was cancelled) is not a
+// completed write: nullopt.
+std::optional<WriteStatus> ClassifyWriteResult(HRESULT hr, XblWriteSessionStatus status);
+
+// True for transport-level outcomes (the target did not answer with HTTP):
+// transport_error and timeout.
+inline bool IsTransportFailure(WriteStatus status) {
+  return status == WriteStatus::kTransportError || status == WriteStatus::kTimeout;
+}
 
 inline constexpr std::size_t WriteStatusIndex(WriteStatus status) {
   return static_cast<std::size_t>(status);
