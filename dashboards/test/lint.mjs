@@ -1,8 +1,9 @@
 // dashboards_lint: checks the generated dashboards (and the rule files)
 // against sessionrig's conventions.
 //
-//   node test/lint.mjs --dashboards DIR --design DESIGN.md [--rules DIR]
-//   node test/lint.mjs --self-test --dashboards DIR --design DESIGN.md
+//   node test/lint.mjs --dashboards DIR --metrics prometheus/metric_names.md
+//                      [--design DESIGN.md] [--rules DIR]
+//   node test/lint.mjs --self-test --dashboards DIR --metrics prometheus/metric_names.md
 //
 // Every panel has a title, a description and a unit; every panel, query
 // and query variable uses the `${datasource}` variable; no query groups,
@@ -10,7 +11,9 @@
 // users, tokens); every metric a query or rule reads is one of the names
 // in design.md's "Prometheus metric names" (histograms with their
 // _bucket/_sum/_count series), matched only on the labels design.md gives
-// it (plus job and instance, and le on buckets).
+// it (plus job and instance, and le on buckets). The names are read from
+// --metrics, the repository's copy of that section; with --design, the
+// copy must list exactly what design.md lists.
 // --self-test breaks copies of the dashboards in known ways and checks the
 // lint reports each one (so the lint cannot silently pass everything).
 // Exit status: 0 clean, 1 findings or usage error.
@@ -191,20 +194,31 @@ function main(argv) {
     return i >= 0 && i + 1 < argv.length ? argv[i + 1] : undefined;
   };
   const dir = arg('--dashboards');
-  const design = arg('--design');
-  if (!dir || !design) {
-    process.stderr.write('usage: lint.mjs --dashboards DIR --design DESIGN.md [--rules DIR] [--self-test]\n');
+  const contract = arg('--metrics');
+  if (!dir || !contract) {
+    process.stderr.write(
+      'usage: lint.mjs --dashboards DIR --metrics METRIC_NAMES.md [--design DESIGN.md] [--rules DIR] [--self-test]\n',
+    );
     return 1;
   }
-  const metrics = designMetrics(readFileSync(design, 'utf8'));
+  const metrics = designMetrics(readFileSync(contract, 'utf8'));
+  const contractErrors = [];
+  const design = arg('--design');
+  if (design) {
+    const want = designMetrics(readFileSync(design, 'utf8'));
+    const show = (m) => [...m].map(([n, l]) => `${n}{${[...l].join(',')}}`).sort().join(' ');
+    if (show(want) !== show(metrics)) {
+      contractErrors.push(`${contract} is not design.md's metric list: copy the section again\n  design.md: ${show(want)}\n  copy:      ${show(metrics)}`);
+    }
+  }
   const dashboards = loadDashboards(dir);
   if (dashboards.length === 0) {
     process.stderr.write(`lint: no dashboards in ${dir}\n`);
     return 1;
   }
-  let errors = [];
+  let errors = [...contractErrors];
   if (argv.includes('--self-test')) {
-    errors = selfTest(dashboards, metrics);
+    errors.push(...selfTest(dashboards, metrics));
   } else {
     for (const { file, dashboard } of dashboards) errors.push(...lintDashboard(file, dashboard, metrics));
     const rules = arg('--rules');
