@@ -258,6 +258,17 @@ APPEND = {"properties": {"custom": {"list": ["t1", "t2"]}}}
 CONST_CHANGE = {"constants": {"system": {"maxMembersCount": 8}}}
 LARGE = {"constants": {"system": {"maxMembersCount": 1000, "capabilities": {"large": True}}}}
 BY_INDEX = {"members": {"0": {"properties": {"system": {"active": False}}}}}
+# Within sessiond's type checks but not the client's: refused (400), nothing stored.
+TURN_OVER_U32 = {"properties": {"system": {"turn": [4294967296], "owners": [0]}}}
+LONG_KEYWORD = {"properties": {"system": {"keywords": ["eu", "k" * 5000]}}}
+BAD_VERSION = {"constants": {"system": {"version": -1}}}
+BAD_INITIATORS = {"constants": {"system": {"initiators": ["abc"]}}}
+XUID_OVER_U64 = {"members": {"me": {"constants": {"system": {"xuid": "99999999999999999999"}}}}}
+# After CREATE (custom "map"), properties.custom grown to 4096 keys over two
+# writes, then one more (400).
+CUSTOM_4000 = {"properties": {"custom": {f"c{i}": 1 for i in range(4000)}}}
+CUSTOM_95 = {"properties": {"custom": {f"c{i}": 1 for i in range(4000, 4095)}}}
+CUSTOM_ONE_MORE = {"properties": {"custom": {"one_more": 1}}}
 
 STORED = {
     "contractVersion": 107, "branch": "b", "changeNumber": 5, "correlationId": "c",
@@ -303,6 +314,10 @@ def merge_seeds():
         seq(STORED, JOIN2, LEAVE) + trailer(1, 0b01_10 << 2),
         seq(STORED, RESERVE) + trailer(3, 0b01 << 2, remove=3),
         seq(STORED, "{}") + trailer(3, 0, remove=1),
+        seq(CREATE, TURN_OVER_U32, LONG_KEYWORD, XUID_OVER_U64, JOIN2)
+        + trailer(0, 0b10_00_01_01_01),  # no caller for XUID_OVER_U64: "me" is its xuid
+        seq(BAD_VERSION, BAD_INITIATORS, CREATE) + trailer(0, 0b01_01_01),
+        seq(CREATE, CUSTOM_4000, CUSTOM_95, CUSTOM_ONE_MORE) + trailer(0, 0b01_01_01_01),
     ]
     return seeds
 
@@ -383,6 +398,12 @@ def request_seeds():
         put(XUID1, CREATE, [("Expect", "100-continue"), ("Connection", "close")]) + none,
         chunked + none,
         http_request("GET", "/nowhere?x=1", []) + none,
+        put(XUID1, CREATE) + put(XUID1, TURN_OVER_U32) + put(XUID1, LONG_KEYWORD)
+        + put("99999999999999999999", {"members": {"me": {}}}) + get(XUID1) + none,
+        put(XUID1, BAD_VERSION, [("If-None-Match", "*")]) + put(XUID1, BAD_INITIATORS)
+        + get(XUID1) + none,
+        put(XUID1, CREATE) + put(XUID1, CUSTOM_4000) + put(XUID1, CUSTOM_95)
+        + put(XUID1, CUSTOM_ONE_MORE) + get(XUID1) + none,
     ]
     return seeds
 

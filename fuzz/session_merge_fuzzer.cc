@@ -29,13 +29,16 @@
 //    writer's or reservations the delta asked for;
 //  - `deleted` exactly when the last member left and sessionEmptyTimeout is 0;
 //  - errors use the documented codes; the merge is a pure function (two
-//    calls give the same outcome).
-// With SESSIONRIG_FUZZ_CROSSCHECK=1 in the environment, every document the
-// merge built from deltas alone must also parse with the core's client
-// parser (the two sides disagree today on some inputs; see fuzz/README.md).
+//    calls give the same outcome);
+//  - clients can read every accepted result: its text (MergeOutcome::text,
+//    which must be the document's serialisation) parses with the core's
+//    client parser, ParseSessionDocument(text) with default limits. MergeDelta
+//    refuses results that would not (CheckReadableByClients); such a refusal
+//    carries a limit or type code, never a chain code (the merge itself
+//    never builds a broken chain). RemoveMembers keeps a readable document
+//    readable.
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
 #include <map>
 #include <optional>
 #include <set>
@@ -55,14 +58,6 @@ namespace {
 using sessiond::Json;
 
 constexpr const char* kCallers[] = {"", "2533274790412345", "2533274790498765", "2533274790400001"};
-
-bool CrossCheck() {
-  static const bool on = [] {
-    const char* v = std::getenv("SESSIONRIG_FUZZ_CROSSCHECK");
-    return v != nullptr && std::string_view(v) == "1";
-  }();
-  return on;
-}
 
 std::optional<int64_t> Int(const Json* v) {
   if (v == nullptr) return std::nullopt;
@@ -208,17 +203,30 @@ void CheckTransition(const Json* before, const Json& delta, const Json& after,
   }
 }
 
-// Only for documents sessiond built itself from deltas: a fuzzer-made stored
-// document may hold fields ValidateDocument does not type (timestamps).
-void CheckCoreParses(const Json& doc, bool built_by_merge) {
-  if (!CrossCheck() || !built_by_merge) return;
-  const std::string text = doc.dump();
-  StatusOr<SessionDocument> parsed = ParseSessionDocument(text);
-  FUZZ_CHECK(parsed.ok(), "the core cannot parse a document sessiond stores: "
-                              << parsed.status().ToString() << "\n  " << text.substr(0, 400));
+// The document's text as the store serves it.
+std::string Served(const Json& doc) {
+  return doc.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
-bool DocumentedMergeError(StatusCode c) {
+// What every client does with a served document.
+bool CoreParses(const std::string& text) { return ParseSessionDocument(text).ok(); }
+
+void CheckCoreParses(const std::string& text, const char* what) {
+  StatusOr<SessionDocument> parsed = ParseSessionDocument(text);
+  FUZZ_CHECK(parsed.ok(), "the core cannot parse " << what << ": " << parsed.status().ToString()
+                                                   << "\n  " << text.substr(0, 400));
+}
+
+// Prefix of CheckReadableByClients' messages.
+constexpr std::string_view kUnreadable = "the merged session would be refused by clients: ";
+
+bool DocumentedMergeError(const Status& s) {
+  const StatusCode c = s.code();
+  if (s.message().rfind(kUnreadable, 0) == 0) {
+    return c == StatusCode::kSizeLimit || c == StatusCode::kJsonDepthLimit ||
+           c == StatusCode::kTooManyMembers || c == StatusCode::kStringTooLong ||
+           c == StatusCode::kWrongType;
+  }
   return c == StatusCode::kWrongType || c == StatusCode::kInvalidArgument ||
          c == StatusCode::kMissingField || c == StatusCode::kConflict;
 }
@@ -255,12 +263,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   std::optional<Json> current;
   std::size_t i = 0;
-  bool from_creation = true;  // every document so far was built by MergeDelta
+  // Clients can read `current`: true for every MergeDelta result; a
+  // fuzzer-made stored document may hold fields ValidateDocument does not
+  // type (timestamps), so it is asked of the core.
+  bool readable = false;
   if ((flags & 1) != 0 && !texts.empty()) {
-    from_creation = false;
     if (!sessiond::ValidateDocument(texts[0]).ok()) return 0;
     CheckDocument(texts[0]);
     current = texts[0];
+    readable = CoreParses(Served(*current));
     i = 1;
   }
   for (; i < texts.size(); ++i) {
@@ -276,10 +287,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                            out->changed == again->changed && out->deleted == again->deleted)),
         "MergeDelta is not a pure function");
     if (!out.ok()) {
-      FUZZ_CHECK(DocumentedMergeError(out.status().code()),
+      FUZZ_CHECK(DocumentedMergeError(out.status()),
                  "undocumented merge error " << out.status().ToString());
       continue;
     }
+    FUZZ_CHECK(out->text == Served(out->document), "MergeOutcome::text is not the document");
+    CheckCoreParses(out->text, "a document MergeDelta accepted");
     const Json& after = out->document;
     Status valid = sessiond::ValidateDocument(after, before);
     FUZZ_CHECK(valid.ok(), "ValidateDocument refuses a merge result: " << valid.ToString());
@@ -295,12 +308,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     } else {
       FUZZ_CHECK(out->changed, "a creation that is not a change");
     }
-    CheckCoreParses(after, from_creation);
     if (out->deleted) {
       current.reset();  // the store deletes the session; the next write creates it
-      from_creation = true;
     } else {
       current = std::move(out->document);
+      readable = true;
     }
   }
 
@@ -314,7 +326,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       FUZZ_CHECK(valid.ok(),
                  "ValidateDocument refuses RemoveMembers' result: " << valid.ToString());
       CheckDocument(after);
-      CheckCoreParses(after, from_creation);
+      if (readable) CheckCoreParses(Served(after), "RemoveMembers' result");
     } else {
       FUZZ_CHECK(after == *current, "RemoveMembers changed a document it removed nothing from");
     }

@@ -21,8 +21,9 @@
 // 200/201/412 session documents carry a strong ETag and application/json,
 // and the body is a document ValidateDocument accepts. Wire faults render to
 // bytes that do what faults.h says (truncated/reset: incomplete; bad_etag:
-// the ETag is not strong). With SESSIONRIG_FUZZ_CROSSCHECK=1, every session
-// document served must also parse with the core's client parser.
+// the ETag is not strong). Every session document served must also parse
+// with the core's client parser (ParseWriteResponse, default limits): sessiond
+// refuses writes whose result clients could not read (400, or 413 for size).
 // SESSIONRIG_FUZZ_TRACE=1 prints every request and its status.
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/http/field.hpp>
@@ -57,14 +58,6 @@ using sessiond::HttpRequest;
 using sessiond::HttpResponse;
 
 constexpr char kSecret[] = "sessionrig-fuzz-secret-0123456789";
-
-bool CrossCheck() {
-  static const bool on = [] {
-    const char* v = std::getenv("SESSIONRIG_FUZZ_CROSSCHECK");
-    return v != nullptr && std::string_view(v) == "1";
-  }();
-  return on;
-}
 
 // SESSIONRIG_FUZZ_TRACE=1 prints each request's route and status (for
 // checking what a seed exercises).
@@ -172,14 +165,11 @@ void CheckResponse(const HttpRequest& req, const sessiond::HandlerResult& result
     FUZZ_CHECK(json.ok(), "document is not JSON: " << json.status().ToString());
     Status valid = sessiond::ValidateDocument(*json);
     FUZZ_CHECK(valid.ok(), "served document is invalid: " << valid.ToString());
-    if (CrossCheck()) {
-      HeaderList headers = {{"ETag", std::string(etag)},
-                            {"Content-Type", std::string(content_type)}};
-      ParsedResponse parsed = ParseWriteResponse(status, headers, res.body());
-      FUZZ_CHECK(parsed.session != nullptr && parsed.hr == S_OK,
-                 "the core refuses a document sessiond serves: "
-                     << parsed.detail.ToString() << "\n  " << res.body().substr(0, 400));
-    }
+    HeaderList headers = {{"ETag", std::string(etag)}, {"Content-Type", std::string(content_type)}};
+    ParsedResponse parsed = ParseWriteResponse(status, headers, res.body());
+    FUZZ_CHECK(parsed.session != nullptr && parsed.hr == S_OK,
+               "the core refuses a document sessiond serves: " << parsed.detail.ToString() << "\n  "
+                                                               << res.body().substr(0, 400));
   }
 
   if (result.wire_fault == sessiond::WireFault::kNone) return;

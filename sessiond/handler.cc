@@ -320,9 +320,15 @@ void Handler::HandlePut(const HttpRequest& req, const std::string& key, const st
         SetText(res, 412, "precondition failed: the session does not exist");
       }
       return;
-    case WriteOutcome::kRefused:
-      SetText(res, w.status.code() == StatusCode::kConflict ? 409 : 400, w.status.message());
+    case WriteOutcome::kRefused: {
+      // 413 only for a session that would outgrow what clients read; the
+      // connection stays open (the body was read, unlike a 413 for the body).
+      unsigned status = 400;
+      if (w.status.code() == StatusCode::kConflict) status = 409;
+      if (w.status.code() == StatusCode::kSizeLimit) status = 413;
+      SetText(res, status, w.status.message());
       return;
+    }
     case WriteOutcome::kStoreFull:
       SetRetryAfter(res, options_.retry_after);
       SetText(res, 503, w.status.message());

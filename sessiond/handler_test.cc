@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "sessiond/metrics.h"
+#include "sessionrig/response_parser.h"
 
 namespace sessionrig::sessiond {
 namespace {
@@ -258,6 +259,164 @@ TEST_F(SessiondHandlerTest, BadInputChangesNothing) {
                 .result_int(),
             200u);
   EXPECT_EQ(Put("2", ok_list + ",0]}}}").result_int(), 400u);
+}
+
+// What a client makes of a GET answer: S_OK and a session, or why not.
+std::string ClientReads(const HttpResponse& r) {
+  HeaderList headers;
+  for (const auto& f : r)
+    headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+  ParsedResponse parsed = ParseGetResponse(r.result_int(), headers, r.body());
+  if (parsed.hr == S_OK && parsed.session != nullptr) return "ok";
+  return "hr " + std::to_string(parsed.hr) + ": " + parsed.detail.ToString();
+}
+
+bool Names(const HttpResponse& r, const std::string& field) {
+  return r.body().find("refused by clients") != std::string::npos &&
+         r.body().find(field) != std::string::npos;
+}
+
+// `n` JSON strings "<prefix>0", "<prefix>1", ... as a comma-separated list.
+std::string Strings(int n, const std::string& prefix = "k") {
+  std::string out;
+  for (int i = 0; i < n; ++i) out += (i == 0 ? "\"" : ",\"") + prefix + std::to_string(i) + "\"";
+  return out;
+}
+
+// Object members "c<from>":1 .. "c<to - 1>":1, comma-separated.
+std::string Keys(int from, int to) {
+  std::string out;
+  for (int i = from; i < to; ++i) out += (i == from ? "\"c" : ",\"c") + std::to_string(i) + "\":1";
+  return out;
+}
+
+// Writes whose merged document the core's client parser would refuse (values
+// sessiond's own type checks let through): each is refused with a message
+// naming the field, and the stored session (ETag and bytes) is unchanged
+// and still readable by clients.
+TEST_F(SessiondHandlerTest, UpdatesClientsCouldNotReadAreRefused) {
+  ASSERT_EQ(Put("1", kJoin).result_int(), 201u);
+  const std::string k5000(5000, 'k');
+  struct Case {
+    const char* name;
+    std::string caller;
+    std::string body;
+    std::string field;
+  };
+  const std::vector<Case> cases = {
+      {"xuid over 2^64-1", "99999999999999999999", R"({"members":{"me":{}}})",
+       "members.1.constants.system.xuid"},
+      {"turn over 2^32-1", "1", R"({"properties":{"system":{"turn":[4294967296]}}})",
+       "properties.system.turn[0]"},
+      {"owners over 2^32-1", "1", R"({"properties":{"system":{"owners":[0,4294967296]}}})",
+       "properties.system.owners[1]"},
+      {"keyword of 5000 bytes", "1",
+       R"({"properties":{"system":{"keywords":["a",")" + k5000 + "\"]}}}",
+       "properties.system.keywords[1]"},
+      {"1001 keywords", "1", R"({"properties":{"system":{"keywords":[)" + Strings(1001) + "]}}}",
+       "properties.system.keywords has 1001 items"},
+      {"host of 5000 bytes", "1", R"({"properties":{"system":{"host":")" + k5000 + "\"}}}",
+       "properties.system.host"},
+      {"secureDeviceAddress of 5000 bytes", "1",
+       R"({"members":{"me":{"properties":{"system":{"secureDeviceAddress":")" + k5000 + "\"}}}}}",
+       "members.0.properties.system.secureDeviceAddress"},
+  };
+  for (const Case& c : cases) {
+    auto before = Get();
+    ASSERT_EQ(before.result_int(), 200u);
+    auto r = Put(c.caller, c.body);
+    EXPECT_EQ(r.result_int(), 400u) << c.name << ": " << r.body();
+    EXPECT_TRUE(Names(r, c.field)) << c.name << ": " << r.body();
+    EXPECT_TRUE(r.keep_alive()) << c.name;
+    auto after = Get();
+    EXPECT_EQ(Etag(after), Etag(before)) << c.name;
+    EXPECT_EQ(after.body(), before.body()) << c.name;
+    EXPECT_EQ(ClientReads(after), "ok") << c.name;
+  }
+  // The same fields within the client's limits are fine.
+  EXPECT_EQ(Put("1", R"({"properties":{"system":{"turn":[4294967295],"host":")" +
+                         std::string(4096, 'h') + R"(","keywords":[)" + Strings(1000) + "]}}}")
+                .result_int(),
+            200u);
+  EXPECT_EQ(Put("18446744073709551615", R"({"members":{"me":{}}})").result_int(), 200u);
+  EXPECT_EQ(ClientReads(Get()), "ok");
+}
+
+// Constants are written only at creation: a creation clients could not read
+// creates nothing.
+TEST_F(SessiondHandlerTest, CreationsClientsCouldNotReadAreRefused) {
+  const std::string base = "/serviceconfigs/a/sessionTemplates/b/sessions/";
+  struct Case {
+    const char* name;
+    std::string body;
+    std::string field;
+  };
+  const std::vector<Case> cases = {
+      {"initiators not xuids", R"({"constants":{"system":{"initiators":["abc"]}}})",
+       "constants.system.initiators[0]"},
+      {"version -1", R"({"constants":{"system":{"version":-1}}})", "constants.system.version"},
+      {"version over 2^32-1", R"({"constants":{"system":{"version":4294967296}}})",
+       "constants.system.version"},
+  };
+  int n = 0;
+  for (const Case& c : cases) {
+    const std::string url = base + "c" + std::to_string(n++);
+    auto r = Send(http::verb::put, url, As("1", {{"If-None-Match", "*"}}), c.body);
+    EXPECT_EQ(r.result_int(), 400u) << c.name << ": " << r.body();
+    EXPECT_TRUE(Names(r, c.field)) << c.name << ": " << r.body();
+    EXPECT_EQ(Send(http::verb::get, url, As("1")).result_int(), 204u) << c.name;
+  }
+  EXPECT_EQ(handler_.store().session_count(), 0u);
+  EXPECT_EQ(metrics_.sessions(), 0);
+  auto ok = Send(http::verb::put, base + "ok", As("1"),
+                 R"({"constants":{"system":{"version":4294967295,"initiators":["1"]}}})");
+  EXPECT_EQ(ok.result_int(), 201u) << ok.body();
+}
+
+// Each write is within every request limit, but the session grows past what
+// a client reads: more than 4096 keys in one object.
+TEST_F(SessiondHandlerTest, ObjectsCannotOutgrowClientsOverSeveralWrites) {
+  ASSERT_EQ(Put("1", R"({"properties":{"custom":{)" + Keys(0, 4000) + "}}}").result_int(), 201u);
+  ASSERT_EQ(Put("1", R"({"properties":{"custom":{)" + Keys(4000, 4096) + "}}}").result_int(), 200u);
+  auto before = Get();
+  auto r = Put("1", R"({"properties":{"custom":{"one_more":1}}})");
+  EXPECT_EQ(r.result_int(), 400u) << r.body();
+  EXPECT_TRUE(Names(r, "properties.custom has 4097 items")) << r.body();
+  auto after = Get();
+  EXPECT_EQ(Etag(after), Etag(before));
+  EXPECT_EQ(after.body(), before.body());
+  EXPECT_EQ(ClientReads(after), "ok");
+  // Replacing a key (null deletes) keeps the count, and is fine.
+  EXPECT_EQ(Put("1", R"({"properties":{"custom":{"c0":null,"one_more":1}}})").result_int(), 200u);
+  // So are servers, merged the same way.
+  ASSERT_EQ(Put("1", R"({"servers":{)" + Keys(0, 4096) + "}}").result_int(), 200u);
+  auto servers = Put("1", R"({"servers":{"one_more":{}}})");
+  EXPECT_EQ(servers.result_int(), 400u);
+  EXPECT_TRUE(Names(servers, "servers has 4097 items")) << servers.body();
+}
+
+// Each write is far below the body limit, but the document grows past the
+// 1 MiB a client reads: 413, and nothing stored.
+TEST_F(SessiondHandlerTest, DocumentCannotOutgrowClientsOverSeveralWrites) {
+  const std::string chunk(60000, 'x');
+  ASSERT_EQ(Put("1", kJoin).result_int(), 201u);
+  HttpResponse r;
+  int written = 0;
+  for (; written < 40; ++written) {
+    r = Put("1", R"({"properties":{"custom":{"s)" + std::to_string(written) + R"(":")" + chunk +
+                     "\"}}}");
+    if (r.result_int() != 200u) break;
+  }
+  EXPECT_EQ(written, 17);  // 17 * 60000 bytes fit in 1 MiB, 18 do not
+  EXPECT_EQ(r.result_int(), 413u) << r.body();
+  EXPECT_TRUE(Names(r, "bytes, over the limit of 1048576")) << r.body();
+  EXPECT_TRUE(r.keep_alive());
+  auto after = Get();
+  EXPECT_LE(after.body().size(), std::size_t{1} << 20);
+  EXPECT_EQ(Doc(after)["properties"]["custom"].size(), 17u);
+  EXPECT_EQ(ClientReads(after), "ok");
+  // A write that shrinks it is fine.
+  EXPECT_EQ(Put("1", R"({"properties":{"custom":{"s0":null}}})").result_int(), 200u);
 }
 
 TEST_F(SessiondHandlerTest, AdminEndpointIsLoopbackOnly) {

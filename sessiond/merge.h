@@ -3,13 +3,15 @@
 // A PUT body is a delta, not a document (spec section 3). MergeDelta applies
 // one delta to the current document (or creates one) and returns the new
 // document; ValidateDocument checks a document's invariants, optionally
-// against the document it replaced. Both are pure functions of their
+// against the document it replaced; CheckReadableByClients checks that the
+// core's strict client parser accepts a document. All are pure functions of their
 // arguments (no clock, no randomness, no I/O): the store supplies the time
 // and identifiers, and the merge fuzzer calls them directly.
 //
 // Thread-safety: pure functions; safe to call concurrently on distinct data.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -54,7 +56,10 @@ struct MergeContext {
 };
 
 struct MergeOutcome {
-  Json document;         // the new document; valid per ValidateDocument
+  Json document;  // the new document; valid per ValidateDocument and CheckReadableByClients
+  // `document` as compact JSON text, the way the store serves it (serialized
+  // once: the readability check needs its size and the store its bytes).
+  std::string text;
   bool created = false;  // there was no current document
   // Content other than changeNumber differs from the current document (true
   // on creation). Either way the write is a new version: changeNumber + 1.
@@ -66,10 +71,17 @@ struct MergeOutcome {
 
 // Applies `delta` to `current` (nullptr: the session does not exist yet and
 // the delta creates it). On success the result satisfies
-// ValidateDocument(result.document, current). Errors (nothing is changed):
+// ValidateDocument(result.document, current) and CheckReadableByClients.
+// Errors (nothing is changed):
 //   kWrongType / kInvalidArgument / kMissingField  -> HTTP 400
 //   kConflict  (constants changed after creation, "session full",
 //              a member's constants changed)       -> HTTP 409
+//   the merged document fails CheckReadableByClients (a value in range for
+//   sessiond's type checks but not for the client, or a session grown past a
+//   limit over several writes), with its codes:
+//     kSizeLimit                                   -> HTTP 413
+//     kWrongType / kStringTooLong / kTooManyMembers / kJsonDepthLimit /
+//     kNullMember / kMissingField / kMemberChain   -> HTTP 400
 // Access rules (who may write which member) are CheckMemberAccess's job;
 // MergeDelta refuses member keys other than "me" and "reserve_N" as 400.
 [[nodiscard]] StatusOr<MergeOutcome> MergeDelta(const Json* current, const Json& delta,
@@ -101,6 +113,19 @@ bool RemoveMembers(Json* document, const std::vector<std::int64_t>& indices);
 //    one (every accepted write is a new version).
 // Errors: kWrongType, kMissingField, kMemberChain, kTooManyMembers, kConflict.
 [[nodiscard]] Status ValidateDocument(const Json& document, const Json* previous = nullptr);
+
+// Checks that clients can read `document` once it is served as JSON text of
+// `text_bytes` bytes: the core's strict response parser
+// (ParseSessionDocument with default JsonLimits and SessionLimits, exactly
+// what the client runs on every response) must accept it, or every later
+// read and write of the session fails on the client. The JSON text limits
+// (size, depth, items per container, string bytes) are checked on the
+// document itself, so the text is not parsed again and the message can name
+// the field; for documents built from strictly parsed deltas that is the same
+// as parsing the text (the fuzzers check the text). Errors name the field:
+// kSizeLimit, kJsonDepthLimit, kTooManyMembers, kStringTooLong, and those of
+// ParseSessionDocument (kWrongType, kNullMember, kMissingField, kMemberChain).
+[[nodiscard]] Status CheckReadableByClients(const Json& document, std::size_t text_bytes);
 
 // Reads constants.system.sessionEmptyTimeout (ms): nullopt-like -1 when null
 // (never), else the value. REQUIRES: a valid document.

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "sessionrig/session_document.h"
+
 namespace sessionrig::sessiond {
 namespace {
 
@@ -382,6 +384,96 @@ TEST(SessiondMerge, RandomDeltasKeepInvariants) {
     doc = r->document;
   }
   EXPECT_GT(accepted, 1000);
+}
+
+// Values within sessiond's type checks but outside the client's: the merge
+// refuses them with the client parser's code and a message naming the field,
+// and a successful merge's text is its document, readable by the client.
+TEST(SessiondMerge, ResultsClientsCouldNotReadAreRefused) {
+  Json doc = Apply(nullptr, Join(), Ctx());
+  struct Case {
+    const char* delta;
+    StatusCode code;
+    const char* field;
+  };
+  const Case cases[] = {
+      {R"({"properties":{"system":{"turn":[4294967296]}}})", StatusCode::kWrongType,
+       "properties.system.turn[0]"},
+      {R"({"properties":{"system":{"owners":[4294967296]}}})", StatusCode::kWrongType,
+       "properties.system.owners[0]"},
+      {R"({"constants":{"system":{"version":-1}}})", StatusCode::kWrongType,
+       "constants.system.version"},
+      {R"({"constants":{"system":{"initiators":["abc"]}}})", StatusCode::kWrongType,
+       "constants.system.initiators[0]"},
+  };
+  for (const Case& c : cases) {
+    const Json delta = Json::parse(c.delta);
+    // Constants are only written on creation.
+    const bool creating = delta.contains("constants");
+    auto r = MergeDelta(creating ? nullptr : &doc, delta, Ctx());
+    ASSERT_FALSE(r.ok()) << c.delta;
+    EXPECT_EQ(r.status().code(), c.code) << r.status().ToString();
+    EXPECT_NE(r.status().message().find("refused by clients: "), std::string::npos)
+        << r.status().ToString();
+    EXPECT_NE(r.status().message().find(c.field), std::string::npos) << r.status().ToString();
+  }
+  auto big_xuid = MergeDelta(&doc, Join(), Ctx("99999999999999999999"));
+  ASSERT_FALSE(big_xuid.ok());
+  EXPECT_EQ(big_xuid.status().code(), StatusCode::kWrongType);
+  EXPECT_NE(big_xuid.status().message().find("members.1.constants.system.xuid"), std::string::npos)
+      << big_xuid.status().ToString();
+
+  auto r = MergeDelta(&doc, Join(), Ctx("18446744073709551615"));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->text, r->document.dump());
+  EXPECT_TRUE(ParseSessionDocument(r->text).ok());
+}
+
+// The JSON text limits, checked on the value with the field named; the
+// size is that of the text.
+TEST(SessiondReadable, JsonLimitsOfTheClient) {
+  Json doc = Apply(nullptr, Join(), Ctx());
+  EXPECT_TRUE(CheckReadableByClients(doc, doc.dump().size()).ok());
+  auto expect = [](const Json& d, StatusCode code, const std::string& what) {
+    Status s = CheckReadableByClients(d, d.dump().size());
+    EXPECT_EQ(s.code(), code) << s.ToString();
+    EXPECT_NE(s.message().find(what), std::string::npos) << s.ToString();
+    // The client's own parser agrees on the text.
+    EXPECT_FALSE(ParseSessionDocument(d.dump()).ok()) << what;
+  };
+
+  Status size = CheckReadableByClients(doc, (std::size_t{1} << 20) + 1);
+  EXPECT_EQ(size.code(), StatusCode::kSizeLimit);
+  EXPECT_NE(size.message().find("1048577 bytes, over the limit of 1048576"), std::string::npos)
+      << size.ToString();
+  EXPECT_TRUE(CheckReadableByClients(doc, std::size_t{1} << 20).ok());
+
+  // Depth: the root is 1; properties.custom is 3, so 29 more fit and 30 do not.
+  auto nested = [&](int levels) {
+    Json d = doc;
+    Json v = Json::object();
+    for (int i = 1; i < levels; ++i) v = Json{{"n", std::move(v)}};
+    d["properties"]["custom"]["deep"] = std::move(v);
+    return d;
+  };
+  Json ok_depth = nested(29);
+  EXPECT_TRUE(CheckReadableByClients(ok_depth, ok_depth.dump().size()).ok());
+  EXPECT_TRUE(ParseSessionDocument(ok_depth.dump()).ok());
+  expect(nested(30), StatusCode::kJsonDepthLimit, "properties.custom.deep.n.n");
+
+  Json long_string = doc;
+  long_string["members"]["0"]["properties"]["custom"]["s"] = std::string(65537, 'x');
+  expect(long_string, StatusCode::kStringTooLong, "members.0.properties.custom.s is 65537 bytes");
+  Json long_key = doc;
+  long_key["properties"]["custom"][std::string(65537, 'k')] = 1;
+  expect(long_key, StatusCode::kStringTooLong, "a key of properties.custom is 65537 bytes");
+  Json items = doc;
+  items["properties"]["custom"]["list"] = Json::array();
+  for (int i = 0; i < 4097; ++i) items["properties"]["custom"]["list"].push_back(i);
+  expect(items, StatusCode::kTooManyMembers, "properties.custom.list has 4097 items");
+  Json in_array = doc;
+  in_array["servers"]["a"] = Json::array({1, std::string(65537, 'x')});
+  expect(in_array, StatusCode::kStringTooLong, "servers.a[1] is 65537 bytes");
 }
 
 }  // namespace

@@ -190,10 +190,9 @@ std::optional<SessionView> SessionStore::Read(std::string_view key) const {
   return s->view;
 }
 
-void SessionStore::Commit(Session* s, Json doc, SteadyClock::time_point now) {
+void SessionStore::Commit(Session* s, Json doc, std::string text, SteadyClock::time_point now) {
   s->doc = std::move(doc);
-  s->view.body = std::make_shared<const std::string>(
-      s->doc.dump(-1, ' ', false, Json::error_handler_t::replace));
+  s->view.body = std::make_shared<const std::string>(std::move(text));
   s->view.etag = NextEtag();
   s->exists = true;
   // Timers: emptiness and reservations.
@@ -305,7 +304,7 @@ WriteResult SessionStore::Write(std::string_view key, const Preconditions& pre, 
     if (metrics_ != nullptr && members_after != members_before) {
       metrics_->AddMembers(members_after - members_before);
     }
-    Commit(s.get(), std::move(merged->document), now);
+    Commit(s.get(), std::move(merged->document), std::move(merged->text), now);
     r.outcome = exists ? WriteOutcome::kUpdated : WriteOutcome::kCreated;
     r.view = s->view;
     return r;
@@ -343,8 +342,13 @@ std::size_t SessionStore::Sweep(SteadyClock::time_point now) {
           if (doc["members"].empty() && SessionEmptyTimeoutMs(doc) == 0) {
             remove_session = true;
           } else {
-            if (metrics_ != nullptr) metrics_->AddMembers(MemberCount(doc) - members_before);
-            Commit(s.get(), std::move(doc), now);
+            // Removing members only shrinks a readable document; checked
+            // anyway so that nothing a client cannot read is ever stored.
+            std::string text = doc.dump(-1, ' ', false, Json::error_handler_t::replace);
+            if (CheckReadableByClients(doc, text.size()).ok()) {
+              if (metrics_ != nullptr) metrics_->AddMembers(MemberCount(doc) - members_before);
+              Commit(s.get(), std::move(doc), std::move(text), now);
+            }
           }
         }
       }

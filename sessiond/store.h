@@ -59,7 +59,7 @@ enum class WriteOutcome {
   kCreated,             // 201
   kDeleted,             // 204: the write emptied the session (sessionEmptyTimeout 0)
   kPreconditionFailed,  // 412: `view` holds the current state, or no body if absent
-  kRefused,             // 400/409 from the merge: `status` says why; nothing changed
+  kRefused,             // 400/409/413 from the merge: `status` says why; nothing changed
   kStoreFull,           // 503: creating would exceed max_sessions
   kInternal,            // 500: the merged document failed validation; nothing changed
 };
@@ -117,8 +117,9 @@ class SessionStore {
   // Removes `session` from its shard if the entry is still `session`.
   void Erase(std::string_view key, const Session* session);
   std::string NextEtag();
-  // Stores `doc` as the new state of `s`. REQUIRES: s->mu held.
-  void Commit(Session* s, Json doc, std::chrono::steady_clock::time_point now);
+  // Stores `doc`, serialized as `text`, as the new state of `s`.
+  // REQUIRES: s->mu held; CheckReadableByClients(doc, text.size()).ok().
+  void Commit(Session* s, Json doc, std::string text, std::chrono::steady_clock::time_point now);
 
   // Constant after construction.
   const StoreOptions options_;
