@@ -274,20 +274,32 @@ Status ParseConstantsSystem(const json& obj, const std::string& path, const Sess
   return Status::Ok();
 }
 
-Status ParseConstants(const json& obj, const std::string& path, const SessionLimits& limits,
-                      SessionConstants* out) {
+// The shape every constants and properties object shares, the session's
+// and each member's: "system" (typed by `parse_system(value, path)`),
+// "custom" (any object, kept verbatim) and unknown keys (kept in `extra`).
+template <typename ParseSystem>
+Status ParseSection(const json& obj, const std::string& path, json* custom, json* extra,
+                    ParseSystem&& parse_system) {
   SR_RETURN_IF_ERROR(RequireObject(obj, path));
   for (auto it = obj.cbegin(); it != obj.cend(); ++it) {
     const std::string p = Sub(path, it.key());
     if (it.key() == "system") {
-      SR_RETURN_IF_ERROR(ParseConstantsSystem(it.value(), p, limits, &out->system));
+      SR_RETURN_IF_ERROR(parse_system(it.value(), p));
     } else if (it.key() == "custom") {
-      SR_RETURN_IF_ERROR(ReadObjectValue(it.value(), p, &out->custom));
+      SR_RETURN_IF_ERROR(ReadObjectValue(it.value(), p, custom));
     } else {
-      out->extra[it.key()] = it.value();
+      (*extra)[it.key()] = it.value();
     }
   }
   return Status::Ok();
+}
+
+Status ParseConstants(const json& obj, const std::string& path, const SessionLimits& limits,
+                      SessionConstants* out) {
+  return ParseSection(obj, path, &out->custom, &out->extra,
+                      [&](const json& v, const std::string& p) {
+                        return ParseConstantsSystem(v, p, limits, &out->system);
+                      });
 }
 
 Status ParsePropertiesSystem(const json& obj, const std::string& path, const SessionLimits& limits,
@@ -330,18 +342,10 @@ Status ParsePropertiesSystem(const json& obj, const std::string& path, const Ses
 
 Status ParseProperties(const json& obj, const std::string& path, const SessionLimits& limits,
                        SessionProperties* out) {
-  SR_RETURN_IF_ERROR(RequireObject(obj, path));
-  for (auto it = obj.cbegin(); it != obj.cend(); ++it) {
-    const std::string p = Sub(path, it.key());
-    if (it.key() == "system") {
-      SR_RETURN_IF_ERROR(ParsePropertiesSystem(it.value(), p, limits, &out->system));
-    } else if (it.key() == "custom") {
-      SR_RETURN_IF_ERROR(ReadObjectValue(it.value(), p, &out->custom));
-    } else {
-      out->extra[it.key()] = it.value();
-    }
-  }
-  return Status::Ok();
+  return ParseSection(obj, path, &out->custom, &out->extra,
+                      [&](const json& v, const std::string& p) {
+                        return ParsePropertiesSystem(v, p, limits, &out->system);
+                      });
 }
 
 Status ParseMembersInfo(const json& obj, const std::string& path, MembersInfo* out) {
@@ -366,37 +370,51 @@ Status ParseMembersInfo(const json& obj, const std::string& path, MembersInfo* o
   return Status::Ok();
 }
 
-Status ParseMemberConstants(const json& obj, const std::string& path, SessionMember* out) {
-  SR_RETURN_IF_ERROR(RequireObject(obj, path));
-  for (auto it = obj.cbegin(); it != obj.cend(); ++it) {
-    const std::string p = Sub(path, it.key());
-    if (it.key() == "system") {
-      const json& sys = it.value();
-      SR_RETURN_IF_ERROR(RequireObject(sys, p));
-      for (auto s = sys.cbegin(); s != sys.cend(); ++s) {
-        const std::string sp = Sub(p, s.key());
-        if (s.key() == "index") {
-          uint32_t index = 0;
-          SR_RETURN_IF_ERROR(ReadUint32(s.value(), sp, &index));
-          if (index != out->index) {
-            return Status(StatusCode::kMemberChain, sp + " is " + std::to_string(index) +
-                                                        " but the member's key is " +
-                                                        std::to_string(out->index));
-          }
-        } else if (s.key() == "xuid") {
-          uint64_t xuid = 0;
-          SR_RETURN_IF_ERROR(ReadXuid(s.value(), sp, &xuid));
-          out->xuid = xuid;
-        } else if (s.key() == "initialize") {
-          SR_RETURN_IF_ERROR(ReadBool(s.value(), sp, &out->initialize));
-        } else {
-          out->constants_system_extra[s.key()] = s.value();
-        }
+Status ParseMemberConstantsSystem(const json& sys, const std::string& p, SessionMember* out) {
+  SR_RETURN_IF_ERROR(RequireObject(sys, p));
+  for (auto s = sys.cbegin(); s != sys.cend(); ++s) {
+    const std::string sp = Sub(p, s.key());
+    if (s.key() == "index") {
+      uint32_t index = 0;
+      SR_RETURN_IF_ERROR(ReadUint32(s.value(), sp, &index));
+      if (index != out->index) {
+        return Status(StatusCode::kMemberChain, sp + " is " + std::to_string(index) +
+                                                    " but the member's key is " +
+                                                    std::to_string(out->index));
       }
-    } else if (it.key() == "custom") {
-      SR_RETURN_IF_ERROR(ReadObjectValue(it.value(), p, &out->constants_custom));
+    } else if (s.key() == "xuid") {
+      uint64_t xuid = 0;
+      SR_RETURN_IF_ERROR(ReadXuid(s.value(), sp, &xuid));
+      out->xuid = xuid;
+    } else if (s.key() == "initialize") {
+      SR_RETURN_IF_ERROR(ReadBool(s.value(), sp, &out->initialize));
     } else {
-      out->constants_extra[it.key()] = it.value();
+      out->constants_system_extra[s.key()] = s.value();
+    }
+  }
+  return Status::Ok();
+}
+
+Status ParseMemberConstants(const json& obj, const std::string& path, SessionMember* out) {
+  return ParseSection(
+      obj, path, &out->constants_custom, &out->constants_extra,
+      [&](const json& v, const std::string& p) { return ParseMemberConstantsSystem(v, p, out); });
+}
+
+Status ParseMemberPropertiesSystem(const json& sys, const std::string& p,
+                                   const SessionLimits& limits, SessionMember* out) {
+  SR_RETURN_IF_ERROR(RequireObject(sys, p));
+  for (auto s = sys.cbegin(); s != sys.cend(); ++s) {
+    const std::string sp = Sub(p, s.key());
+    if (s.key() == "active") {
+      SR_RETURN_IF_ERROR(ReadBool(s.value(), sp, &out->active));
+    } else if (s.key() == "ready") {
+      SR_RETURN_IF_ERROR(ReadBool(s.value(), sp, &out->ready));
+    } else if (s.key() == "secureDeviceAddress") {
+      SR_RETURN_IF_ERROR(
+          ReadOptionalString(s.value(), sp, limits.max_string_bytes, &out->secure_device_address));
+    } else {
+      out->properties_system_extra[s.key()] = s.value();
     }
   }
   return Status::Ok();
@@ -404,32 +422,10 @@ Status ParseMemberConstants(const json& obj, const std::string& path, SessionMem
 
 Status ParseMemberProperties(const json& obj, const std::string& path, const SessionLimits& limits,
                              SessionMember* out) {
-  SR_RETURN_IF_ERROR(RequireObject(obj, path));
-  for (auto it = obj.cbegin(); it != obj.cend(); ++it) {
-    const std::string p = Sub(path, it.key());
-    if (it.key() == "system") {
-      const json& sys = it.value();
-      SR_RETURN_IF_ERROR(RequireObject(sys, p));
-      for (auto s = sys.cbegin(); s != sys.cend(); ++s) {
-        const std::string sp = Sub(p, s.key());
-        if (s.key() == "active") {
-          SR_RETURN_IF_ERROR(ReadBool(s.value(), sp, &out->active));
-        } else if (s.key() == "ready") {
-          SR_RETURN_IF_ERROR(ReadBool(s.value(), sp, &out->ready));
-        } else if (s.key() == "secureDeviceAddress") {
-          SR_RETURN_IF_ERROR(ReadOptionalString(s.value(), sp, limits.max_string_bytes,
-                                                &out->secure_device_address));
-        } else {
-          out->properties_system_extra[s.key()] = s.value();
-        }
-      }
-    } else if (it.key() == "custom") {
-      SR_RETURN_IF_ERROR(ReadObjectValue(it.value(), p, &out->properties_custom));
-    } else {
-      out->properties_extra[it.key()] = it.value();
-    }
-  }
-  return Status::Ok();
+  return ParseSection(obj, path, &out->properties_custom, &out->properties_extra,
+                      [&](const json& v, const std::string& p) {
+                        return ParseMemberPropertiesSystem(v, p, limits, out);
+                      });
 }
 
 // REQUIRES: out->index is already set from the member's key.
