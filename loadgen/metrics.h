@@ -13,7 +13,7 @@
 //   sessionrig_consistency_violations_total            counter
 //
 // Every duration histogram uses kLatencyBucketsSeconds, the same in every
-// loadgen process, so `sum by (le)` across shards is exact.
+// loadgen process and in sessiond, so `sum by (le)` across shards is exact.
 //
 // Hot path: each worker thread records into its own WorkerMetrics (relaxed
 // atomics in cache lines no other worker writes: no lock, no allocation,
@@ -32,16 +32,14 @@
 #include <vector>
 
 #include "loadgen/write_status.h"
+#include "sessionrig/metric_buckets.h"
 #include "sessionrig/status.h"
 
 namespace sessionrig::loadgen {
 
-// Upper bounds (le) of every duration histogram, seconds: 1-2-5 steps from
-// 100 us to 20 s, then 30 s and 60 s; +Inf is implicit.
-inline constexpr std::array<double, 19> kLatencyBucketsSeconds = {
-    0.0001, 0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1,
-    0.2,    0.5,    1.0,    2.0,   5.0,   10.0,  20.0, 30.0, 60.0,
-};
+// Upper bounds (le) of every duration histogram, seconds: the list sessiond
+// uses too (sessionrig/metric_buckets.h).
+using sessionrig::kLatencyBucketsSeconds;
 
 // Upper bounds of the attempts-per-action histogram (writes per action).
 inline constexpr std::array<double, 12> kAttemptsBuckets = {1, 2,  3,  4,  5,  6,

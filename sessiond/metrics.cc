@@ -8,14 +8,16 @@
 
 #include <string>
 
+#include "sessionrig/metric_buckets.h"
+
 namespace sessionrig::sessiond {
 namespace {
 
-// Request duration buckets, seconds: 100 us to 10 s.
+// Request duration buckets, seconds: loadgen's list, so server-side and
+// client-side quantiles come from the same bounds.
 const prometheus::Histogram::BucketBoundaries& DurationBuckets() {
-  static const prometheus::Histogram::BucketBoundaries kBuckets = {
-      0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-      0.05,   0.1,     0.25,   0.5,   1.0,    2.5,   5.0,  10.0};
+  static const prometheus::Histogram::BucketBoundaries kBuckets(kLatencyBucketsSeconds.begin(),
+                                                                kLatencyBucketsSeconds.end());
   return kBuckets;
 }
 

@@ -155,7 +155,7 @@ sleep 1
 "$node" "$src/test/live_check.mjs" \
   --prometheus "http://127.0.0.1:$prom_port" \
   --dashboards "$src/generated" --rules "$src/prometheus/rules" \
-  --buckets-header "$src/../loadgen/metrics.h" \
+  --buckets-header "$src/../core/include/sessionrig/metric_buckets.h" \
   --start "$start_at" --end "$end_at" \
   --shard "127.0.0.1:$lg0_port=$work/shard0.json" \
   --shard "127.0.0.1:$lg1_port=$work/shard1.json" \

@@ -2,7 +2,7 @@
 // two-shard loadgen run (test/live.sh starts it all).
 //
 //   node test/live_check.mjs --prometheus URL --dashboards DIR --rules DIR
-//       --buckets-header loadgen/metrics.h --start UNIX --end UNIX
+//       --buckets-header core/include/sessionrig/metric_buckets.h --start UNIX --end UNIX
 //       --shard HOST:PORT=summary.json --shard HOST:PORT=summary.json
 //       --vars scenario=append,mode=sync,...
 //
@@ -13,7 +13,8 @@
 // 3. The conflict-ratio panels agree with the shards' summaries
 //    (sum out_of_sync / sum writes) within TOLERANCE.
 // 4. `sum by (le)` of the shards' latency buckets is the per-le sum of each
-//    shard's own buckets, and every shard uses loadgen's bucket list.
+//    shard's own buckets; every shard, and sessiond, uses the one bucket
+//    list (kLatencyBucketsSeconds).
 // Exit status 0 when all hold.
 import { readFileSync } from 'node:fs';
 
@@ -228,7 +229,7 @@ async function main() {
     for (const inst of instances) {
       const les = per.result.filter((s) => s.metric.instance === inst).map((s) => le(s.metric.le)).sort((a, b) => a - b);
       const same = les.length === wantLe.length && wantLe.every((b, i) => les[i] === b);
-      if (!same) fail(`${metric}: shard ${inst} buckets [${les}] are not loadgen's kLatencyBucketsSeconds [${wantLe}]`);
+      if (!same) fail(`${metric}: shard ${inst} buckets [${les}] are not kLatencyBucketsSeconds [${wantLe}]`);
     }
     for (const s of per.result) own.set(le(s.metric.le), (own.get(le(s.metric.le)) ?? 0) + Number(s.value[1]));
     let mismatches = 0;
@@ -241,6 +242,23 @@ async function main() {
     if (summed.result.length !== wantLe.length) fail(`${metric}: sum by (le) has ${summed.result.length} buckets, want ${wantLe.length}`);
     const inf = own.get(Infinity);
     if (mismatches === 0) console.log(`ok   ${metric}: sum by (le) of ${instances.size} shards = per-shard sums at every le (+Inf ${inf})`);
+  }
+
+  // sessiond's request durations use the same bounds, for every method.
+  {
+    const per = await prom.instant(`sessiond_request_duration_seconds_bucket{job="sessiond"}`, mid);
+    const byMethod = new Map();
+    for (const s of per.result) {
+      if (!byMethod.has(s.metric.method)) byMethod.set(s.metric.method, []);
+      byMethod.get(s.metric.method).push(le(s.metric.le));
+    }
+    if (byMethod.size === 0) fail('sessiond_request_duration_seconds: no buckets scraped');
+    for (const [method, les] of byMethod) {
+      les.sort((a, b) => a - b);
+      const same = les.length === wantLe.length && wantLe.every((b, i) => les[i] === b);
+      if (!same) fail(`sessiond_request_duration_seconds{method="${method}"}: buckets [${les}] are not kLatencyBucketsSeconds`);
+    }
+    if (byMethod.size > 0) console.log(`ok   sessiond_request_duration_seconds: ${byMethod.size} methods, every one on kLatencyBucketsSeconds`);
   }
 
   // The last scraped totals against the summaries: the shards lingered
