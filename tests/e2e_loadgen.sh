@@ -17,14 +17,10 @@
 set -euo pipefail
 loadgen=$1 sessiond=$2 sessionctl=$3
 
+# shellcheck source=SCRIPTDIR/../scripts/lib/stack.sh
+source "$(dirname "$0")/../scripts/lib/stack.sh"
 work=$(mktemp -d)
-pid=""
-cleanup() {
-  [ -z "$pid" ] || kill "$pid" 2>/dev/null || true
-  [ -z "$pid" ] || wait "$pid" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+trap 'stack_stop; rm -rf "$work"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 
 # Checks one summary file: schema (via loadgen merge), sums and invariants.
@@ -76,23 +72,9 @@ for scenario in lobby append churn mixed; do
 done
 
 # ---- a separately started sessiond and tokens from sessionctl.
-echo "e2e-loadgen-secret-$$-0123456789" > "$work/secret"
-: > "$work/sessiond.out"  # exists before the first poll below
-"$sessiond" --listen 127.0.0.1:0 --threads 2 --auth dev --secret-file "$work/secret" \
-  > "$work/sessiond.out" 2> "$work/sessiond.err" &
-pid=$!
-port=""
-for _ in $(seq 1 200); do
-  port=$(sed -n 's/^sessiond listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/sessiond.out" | head -n 1)
-  [ -n "$port" ] && break
-  kill -0 "$pid" 2>/dev/null || { cat "$work/sessiond.err"; fail "sessiond exited"; }
-  sleep 0.05
-done
-[ -n "$port" ] || fail "sessiond did not report its port"
-target="http://127.0.0.1:$port"
-for i in $(seq 1 48); do
-  "$sessionctl" token --xuid $((2533274790500000 + i)) --secret-file "$work/secret"
-done > "$work/tokens"
+stack_start_sessiond "$sessiond" "" "$work" --threads 2
+target="http://127.0.0.1:$SESSIOND_PORT"
+stack_mint_tokens "$sessionctl" "$SESSIOND_SECRET" 48 "$work/tokens"
 
 for scenario in lobby append churn mixed; do
   timeout 60 "$loadgen" run --scenario "$scenario" --target "$target" --token-file "$work/tokens" \
@@ -103,7 +85,7 @@ for scenario in lobby append churn mixed; do
 done
 
 # ---- --hgrm and live --metrics-addr.
-mport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+mport=$(stack_free_port)
 timeout 60 "$loadgen" run --rate 100 --duration 3s --metrics-addr "127.0.0.1:$mport" \
   --hgrm "$work/run.hgrm" --quiet > "$work/out" 2> "$work/err" &
 lg=$!
@@ -121,7 +103,7 @@ grep -q '^sessionrig_target_rate 100$' "$work/metrics" || fail "target rate is n
 # ---- --linger: after the run, loadgen's and the embedded sessiond's
 # /metrics stay up with the final counts, then loadgen exits by itself;
 # Ctrl-C ends the linger early with the run's own exit code.
-sport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+sport=$(stack_free_port)
 timeout 60 "$loadgen" run --rate 100 --duration 1s --metrics-addr "127.0.0.1:$mport" \
   --sessiond-metrics-addr "127.0.0.1:$sport" --linger 3s --json "$work/linger.json" --quiet \
   > "$work/out" 2> "$work/err" &
@@ -219,14 +201,15 @@ assert s["scenario"] == "churn" and s["schedule"]["planned"] == 40, s["schedule"
 
 # ---- shards: both halves against one target, aligned, then merged exactly.
 start_at=$(python3 -c 'import time; print(f"{time.time() + 2:.3f}")')
+shard_pids=()
 for i in 0 1; do
   timeout 60 "$loadgen" run --scenario mixed --target "$target" --token-file "$work/tokens" \
     --rate 200 --duration 2s --shard "$i/2" --start-at "$start_at" --quiet \
     --json "$work/shard$i.json" > "$work/shard$i.out" 2>&1 &
-  eval "shard_pid_$i=$!"
+  shard_pids+=($!)
 done
-wait "$shard_pid_0" || fail "shard 0 exited $?"
-wait "$shard_pid_1" || fail "shard 1 exited $?"
+wait "${shard_pids[0]}" || fail "shard 0 exited $?"
+wait "${shard_pids[1]}" || fail "shard 1 exited $?"
 timeout 60 "$loadgen" merge "$work/shard0.json" "$work/shard1.json" --json "$work/merged.json" \
   > "$work/merged.out" || fail "merge exited $?"
 python3 - "$work/shard0.json" "$work/shard1.json" "$work/merged.json" <<'EOF' || fail "merge is not the sum"

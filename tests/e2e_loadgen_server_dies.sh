@@ -9,32 +9,15 @@ set -euo pipefail
 loadgen=$1 sessiond=$2 sessionctl=$3
 duration=4
 
+# shellcheck source=SCRIPTDIR/../scripts/lib/stack.sh
+source "$(dirname "$0")/../scripts/lib/stack.sh"
 work=$(mktemp -d)
-pid=""
-cleanup() {
-  [ -z "$pid" ] || kill -9 "$pid" 2>/dev/null || true
-  [ -z "$pid" ] || wait "$pid" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+trap 'stack_stop; rm -rf "$work"' EXIT
 fail() { echo "FAIL: $*"; cat "$work/err" 2>/dev/null || true; exit 1; }
 
-echo "e2e-dies-secret-$$-0123456789" > "$work/secret"
-: > "$work/sessiond.out"  # exists before the first poll below
-"$sessiond" --listen 127.0.0.1:0 --threads 2 --auth dev --secret-file "$work/secret" \
-  > "$work/sessiond.out" 2> "$work/sessiond.err" &
-pid=$!
-port=""
-for _ in $(seq 1 200); do
-  port=$(sed -n 's/^sessiond listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/sessiond.out" | head -n 1)
-  [ -n "$port" ] && break
-  kill -0 "$pid" 2>/dev/null || fail "sessiond exited"
-  sleep 0.05
-done
-[ -n "$port" ] || fail "sessiond did not report its port"
-for i in $(seq 1 32); do
-  "$sessionctl" token --xuid $((2533274790600000 + i)) --secret-file "$work/secret"
-done > "$work/tokens"
+stack_start_sessiond "$sessiond" "" "$work" --threads 2
+port=$SESSIOND_PORT
+stack_mint_tokens "$sessionctl" "$SESSIOND_SECRET" 32 "$work/tokens"
 
 start=$(date +%s.%N)
 timeout 60 "$loadgen" run --scenario mixed --target "http://127.0.0.1:$port" \
@@ -42,9 +25,8 @@ timeout 60 "$loadgen" run --scenario mixed --target "http://127.0.0.1:$port" \
   --json "$work/summary.json" > "$work/out" 2> "$work/err" &
 lg=$!
 sleep 1
-kill -9 "$pid"
-wait "$pid" 2>/dev/null || true
-pid=""
+kill -9 "$SESSIOND_PID"
+wait "$SESSIOND_PID" 2>/dev/null || true
 set +e
 wait "$lg"
 rc=$?

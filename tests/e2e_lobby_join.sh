@@ -9,32 +9,17 @@ set -euo pipefail
 sessiond=$1 sessionctl=$2 lobby_join=$3
 users=12 capacity=5
 
+# shellcheck source=SCRIPTDIR/../scripts/lib/stack.sh
+source "$(dirname "$0")/../scripts/lib/stack.sh"
 work=$(mktemp -d)
-pid=""
-cleanup() {
-  [ -z "$pid" ] || kill "$pid" 2>/dev/null || true
-  [ -z "$pid" ] || wait "$pid" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+trap 'stack_stop; rm -rf "$work"' EXIT
 
-echo "e2e-lobby-join-secret-$$" > "$work/secret"
-: > "$work/out"  # exists before the poll below reads it
-"$sessiond" --listen 127.0.0.1:0 --threads 2 --auth dev --secret-file "$work/secret" \
-  > "$work/out" 2> "$work/err" &
-pid=$!
-port=""
-for _ in $(seq 1 200); do
-  port=$(sed -n 's/^sessiond listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/out" | head -n 1)
-  [ -n "$port" ] && break
-  kill -0 "$pid" 2>/dev/null || { echo "sessiond exited:"; cat "$work/err"; exit 1; }
-  sleep 0.05
-done
-[ -n "$port" ] || { echo "sessiond did not report its port"; exit 1; }
+stack_start_sessiond "$sessiond" "" "$work" --threads 2
+port=$SESSIOND_PORT
 
 for i in $(seq 1 $users); do
   xuid=$((1000 + i))
-  echo "$xuid $("$sessionctl" token --xuid "$xuid" --secret-file "$work/secret")"
+  echo "$xuid $("$sessionctl" token --xuid "$xuid" --secret-file "$SESSIOND_SECRET")"
 done > "$work/tokens"
 
 set +e
@@ -49,7 +34,7 @@ grep -q "$capacity joined, $((users - capacity)) refused (full), 0 failed" "$wor
 
 # The stored document agrees: exactly $capacity members.
 url="http://127.0.0.1:$port/serviceconfigs/00000000-0000-0000-0000-0000626c6f62/sessionTemplates/lobby/sessions/e2e"
-doc=$("$sessionctl" get "$url" --xuid 1001 --secret-file "$work/secret" | tail -n 1)
+doc=$("$sessionctl" get "$url" --xuid 1001 --secret-file "$SESSIOND_SECRET" | tail -n 1)
 count=$(python3 -c 'import json,sys; d=json.loads(sys.stdin.read()); print(len(d.get("members",{})))' <<< "$doc")
 [ "$count" -eq "$capacity" ] || { echo "stored session has $count members, want $capacity"; echo "$doc"; exit 1; }
 echo "e2e_lobby_join: ok ($capacity of $users joined; stored session agrees)"

@@ -41,8 +41,8 @@ for v in src loadgen sessiond sessionctl prometheus pushgateway node; do
     { echo "live.sh: ${!v} is not installed (scripts/setup installs prometheus, prometheus-pushgateway, nodejs)" >&2; exit 1; }
 done
 
-# shellcheck source=SCRIPTDIR/../lib/stack.sh
-source "$src/lib/stack.sh"
+# shellcheck source=SCRIPTDIR/../../scripts/lib/stack.sh
+source "$src/../scripts/lib/stack.sh"
 
 work=$(mktemp -d)
 finish() {

@@ -1,7 +1,8 @@
 # shellcheck shell=bash
-# dashboards/lib/stack.sh: start and stop sessionrig's observability stack
-# (Prometheus, Pushgateway, sessiond) on free loopback ports. Sourced by
-# scripts/observe and dashboards/test/live.sh; bash only.
+# scripts/lib/stack.sh: start and stop real sessionrig processes and the
+# observability stack (sessiond, Prometheus, Pushgateway) on free loopback
+# ports. Sourced by scripts/observe, dashboards/test/live.sh and the
+# end-to-end tests in tests/; bash only.
 #
 # Every process started here is recorded in STACK_PIDS and stopped by
 # stack_stop (SIGTERM, then SIGKILL after 5 s), newest first. Callers set
@@ -109,16 +110,21 @@ stack_wait_targets() {
 }
 
 # stack_start_sessiond BIN METRICS_PORT WORKDIR [extra sessiond flags...]:
-# sets SESSIOND_PORT (its HTTP port, picked by sessiond) and SESSIOND_SECRET
-# (the dev-auth secret file).
+# METRICS_PORT "" for no /metrics. Sets SESSIOND_PORT (its HTTP port, picked
+# by sessiond), SESSIOND_PID and SESSIOND_SECRET (the dev-auth secret file,
+# created by sessiond).
 stack_start_sessiond() {
   local bin=$1 metrics_port=$2 dir=$3
   shift 3
   SESSIOND_SECRET="$dir/sessiond.secret"
+  local metrics=()
+  [ -z "$metrics_port" ] || metrics=(--metrics-addr "127.0.0.1:$metrics_port")
   : >"$dir/sessiond.out"  # exists before the background process opens it
-  "$bin" --listen 127.0.0.1:0 --metrics-addr "127.0.0.1:$metrics_port" --auth dev \
+  "$bin" --listen 127.0.0.1:0 "${metrics[@]}" --auth dev \
     --secret-file "$SESSIOND_SECRET" "$@" >"$dir/sessiond.out" 2>"$dir/sessiond.log" &
   local pid=$! i
+  # shellcheck disable=SC2034  # for the caller
+  SESSIOND_PID=$pid
   stack_track "$pid"
   SESSIOND_PORT=""
   for ((i = 0; i < 200; ++i)); do
@@ -128,7 +134,7 @@ stack_start_sessiond() {
     sleep 0.05
   done
   [ -n "$SESSIOND_PORT" ] || stack_die "stack: sessiond did not report its port"
-  stack_wait_http "http://127.0.0.1:$metrics_port/metrics" "$pid" 10 ||
+  [ -z "$metrics_port" ] || stack_wait_http "http://127.0.0.1:$metrics_port/metrics" "$pid" 10 ||
     stack_die "stack: sessiond serves no /metrics on port $metrics_port"
 }
 
