@@ -181,7 +181,23 @@ function selfTest(dashboards, metrics) {
     const errors = lintDashboard(file, copy, metrics);
     if (!errors.some((e) => expected.test(e))) failures.push(`self-test: lint missed ${what} (got: ${errors.join('; ') || 'nothing'})`);
   }
+  // The copy of the contract against design.md: a renamed metric and a
+  // dropped label must both count as a difference, the same list as none.
+  const same = new Map([...metrics].map(([n, l]) => [n, new Set(l)]));
+  const renamed = new Map([...same].map(([n, l]) => [n === 'sessiond_members' ? 'sessiond_memberz' : n, l]));
+  const fewerLabels = new Map([...same].map(([n, l]) => [n, n === 'sessiond_requests_total' ? new Set(['method']) : l]));
+  if (contractDifference(same, metrics)) failures.push('self-test: an identical contract copy counts as different');
+  if (!contractDifference(renamed, metrics)) failures.push('self-test: a renamed metric in design.md went unnoticed');
+  if (!contractDifference(fewerLabels, metrics)) failures.push('self-test: a dropped label in design.md went unnoticed');
   return failures;
+}
+
+// Where design.md's list (`want`) and the repository's copy (`have`)
+// differ, as one message; null when they list the same names and labels.
+function contractDifference(want, have) {
+  const show = (m) => [...m].map(([n, l]) => `${n}{${[...l].sort().join(',')}}`).sort().join(' ');
+  if (show(want) === show(have)) return null;
+  return `design.md: ${show(want)}\n  copy:      ${show(have)}`;
 }
 
 function firstPanel(d) {
@@ -205,11 +221,8 @@ function main(argv) {
   const contractErrors = [];
   const design = arg('--design');
   if (design) {
-    const want = designMetrics(readFileSync(design, 'utf8'));
-    const show = (m) => [...m].map(([n, l]) => `${n}{${[...l].join(',')}}`).sort().join(' ');
-    if (show(want) !== show(metrics)) {
-      contractErrors.push(`${contract} is not design.md's metric list: copy the section again\n  design.md: ${show(want)}\n  copy:      ${show(metrics)}`);
-    }
+    const diff = contractDifference(designMetrics(readFileSync(design, 'utf8')), metrics);
+    if (diff) contractErrors.push(`${contract} is not design.md's metric list: copy the section again\n  ${diff}`);
   }
   const dashboards = loadDashboards(dir);
   if (dashboards.length === 0) {
