@@ -204,9 +204,7 @@ void CheckTransition(const Json* before, const Json& delta, const Json& after,
 }
 
 // The document's text as the store serves it.
-std::string Served(const Json& doc) {
-  return doc.dump(-1, ' ', false, Json::error_handler_t::replace);
-}
+std::string Served(const Json& doc) { return DumpJson(doc); }
 
 // What every client does with a served document.
 bool CoreParses(const std::string& text) { return ParseSessionDocument(text).ok(); }

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "loadgen/thresholds.h"
+#include "sessionrig/duration.h"
 #include "sessionrig/json_codec.h"
 
 namespace sessionrig::loadgen {
@@ -18,8 +19,6 @@ namespace {
 
 using std::chrono::microseconds;
 using Kind = ConfigField::Kind;
-
-constexpr double kMaxDurationSeconds = 100.0 * 86400.0;
 
 Status Invalid(std::string message) {
   return Status(StatusCode::kInvalidArgument, std::move(message));
@@ -123,7 +122,7 @@ const std::vector<ConfigField>& Fields() {
 }
 
 Status SetDuration(std::string_view value, microseconds* out) {
-  StatusOr<microseconds> d = ParseDurationText(value);
+  StatusOr<microseconds> d = ParseDuration(value, BareNumber::kSeconds);
   if (!d.ok()) return d.status();
   *out = *d;
   return Status::Ok();
@@ -212,39 +211,6 @@ std::string FlagName(std::string_view key) {
   return flag;
 }
 
-StatusOr<microseconds> ParseDurationText(std::string_view text) {
-  std::size_t split = 0;
-  while (split < text.size() &&
-         ((text[split] >= '0' && text[split] <= '9') || text[split] == '.' || text[split] == 'e' ||
-          text[split] == 'E' || text[split] == '+' || text[split] == '-')) {
-    ++split;
-  }
-  const std::string_view number = text.substr(0, split);
-  const std::string_view unit = text.substr(split);
-  StatusOr<double> value = ParseNumber(number);
-  if (!value.ok()) {
-    return Invalid(Quote(text) + " is not a duration (e.g. 250us, 20ms, 1.5s, 2m, 1h)");
-  }
-  double seconds = 0;
-  if (unit.empty() || unit == "s") {
-    seconds = *value;
-  } else if (unit == "ms") {
-    seconds = *value / 1e3;
-  } else if (unit == "us") {
-    seconds = *value / 1e6;
-  } else if (unit == "m") {
-    seconds = *value * 60;
-  } else if (unit == "h") {
-    seconds = *value * 3600;
-  } else {
-    return Invalid(Quote(text) + ": unknown unit '" + std::string(unit) +
-                   "' (use us, ms, s, m or h)");
-  }
-  if (seconds < 0) return Invalid(Quote(text) + " is negative");
-  if (seconds > kMaxDurationSeconds) return Invalid(Quote(text) + " is longer than 100 days");
-  return microseconds(static_cast<std::int64_t>(std::llround(seconds * 1e6)));
-}
-
 StatusOr<std::vector<Stage>> ParseStages(std::string_view text) {
   std::vector<Stage> stages;
   if (text.empty()) return Invalid("empty stage list (want e.g. 10s:100,20s:500)");
@@ -258,7 +224,7 @@ StatusOr<std::vector<Stage>> ParseStages(std::string_view text) {
     if (colon == std::string_view::npos) {
       return Invalid(label + ": want DURATION:RATE, e.g. 10s:100");
     }
-    StatusOr<microseconds> d = ParseDurationText(item.substr(0, colon));
+    StatusOr<microseconds> d = ParseDuration(item.substr(0, colon), BareNumber::kSeconds);
     if (!d.ok()) return Invalid(label + ": " + d.status().message());
     StatusOr<double> r = ParseNonNegative(item.substr(colon + 1));
     if (!r.ok()) return Invalid(label + ": rate " + r.status().message());

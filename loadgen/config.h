@@ -125,10 +125,6 @@ const std::vector<ConfigField>& ConfigFields();
 // "--" + key with '_' -> '-'.
 std::string FlagName(std::string_view key);
 
-// "250us", "20ms", "1.5s", "2m", "1h"; a bare number is seconds. Negative,
-// non-finite or over 100 days: kInvalidArgument.
-StatusOr<std::chrono::microseconds> ParseDurationText(std::string_view text);
-
 // "--stages" text: comma-separated DURATION:RATE pairs, e.g.
 // "10s:100,20s:500" (ramp to 100/s over 10 s, then to 500/s over 20 s).
 StatusOr<std::vector<Stage>> ParseStages(std::string_view text);

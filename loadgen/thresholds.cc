@@ -1,9 +1,11 @@
 #include "loadgen/thresholds.h"
+#include "sessionrig/duration.h"
 
 #include <array>
 #include <charconv>
 #include <cmath>
 #include <functional>
+#include <string>
 
 namespace sessionrig::loadgen {
 
@@ -119,18 +121,16 @@ StatusOr<Threshold> ParseThreshold(std::string_view expr) {
   }
   const std::string_view unit = Trim(rest.substr(static_cast<std::size_t>(end - rest.data())));
   if (def->kind == Kind::kLatency) {
-    if (unit.empty()) {
-      return Error(expr, "latency metric '" + t.metric + "' needs a unit (us, ms or s)");
+    // The one duration grammar (sessionrig/duration.h), a unit required;
+    // blanks between the number and the unit are allowed here ("50 ms").
+    const std::string text =
+        std::string(rest.substr(0, static_cast<std::size_t>(end - rest.data()))) +
+        std::string(unit);
+    StatusOr<std::chrono::microseconds> d = ParseDuration(text);
+    if (!d.ok()) {
+      return Error(expr, "latency metric '" + t.metric + "': " + d.status().message());
     }
-    if (unit == "us") {
-      t.limit = number / 1000.0;
-    } else if (unit == "ms") {
-      t.limit = number;
-    } else if (unit == "s") {
-      t.limit = number * 1000.0;
-    } else {
-      return Error(expr, "unknown unit '" + std::string(unit) + "' (use us, ms or s)");
-    }
+    t.limit = static_cast<double>(d->count()) / 1000.0;
   } else {
     if (!unit.empty()) {
       return Error(expr, "metric '" + t.metric + "' takes a plain number, not the unit '" +

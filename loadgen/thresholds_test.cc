@@ -57,6 +57,10 @@ TEST(ThresholdsTest, ParsesOperatorsAndUnits) {
   t = Parse("uncorrected_p99 < 250us");
   EXPECT_EQ(t.metric, "uncorrected_p99");
   EXPECT_DOUBLE_EQ(t.limit, 0.25);
+  // The one duration grammar: minutes and hours, decimals, a blank before the unit.
+  EXPECT_DOUBLE_EQ(Parse("p99<1m").limit, 60000);
+  EXPECT_DOUBLE_EQ(Parse("max<0.5h").limit, 1800000);
+  EXPECT_DOUBLE_EQ(Parse("p50 < 2.5 ms").limit, 2.5);
   t = Parse("throughput_wps>100");
   EXPECT_EQ(t.op, Threshold::Op::kGreater);
   t = Parse("throughput_wps>=1e3");
@@ -78,7 +82,7 @@ TEST(ThresholdsTest, ErrorsQuoteTheExpressionAndSayWhat) {
   ExpectParseError("p99<", "no number");
   ExpectParseError("p99<fast", "does not start with a number");
   ExpectParseError("p99<<5ms", "more than one comparison operator");
-  ExpectParseError("p99<50", "needs a unit (us, ms or s)");
+  ExpectParseError("p99<50", "needs a unit (use us, ms, s, m or h");
   ExpectParseError("p99<50min", "unknown unit 'min'");
   ExpectParseError("conflict_rate<30%", "takes a plain number, not the unit '%'");
   ExpectParseError("dropped<1ms", "takes a plain number");

@@ -7,6 +7,8 @@
 #include <thread>
 #include <utility>
 
+#include "sessionrig/duration.h"
+
 namespace sessionrig::sessiond {
 namespace {
 
@@ -16,7 +18,20 @@ constexpr double kZ99 = 2.3263478740408408;
 // not park a connection for hours.
 constexpr double kMaxDrawnLatencyUs = 60e6;
 // Longest duration accepted in a spec, us (1 hour).
-constexpr std::int64_t kMaxSpecDurationUs = std::int64_t{3600} * 1000 * 1000;
+// Longest duration in a fault spec (a stall's `at` in a day-long soak).
+constexpr Micros kMaxSpecDuration = std::chrono::hours(24);
+
+// A DUR of the grammar: sessionrig's duration grammar (sessionrig/duration.h,
+// the unit required), at most kMaxSpecDuration.
+StatusOr<Micros> ParseSpecDuration(std::string_view text) {
+  StatusOr<Micros> d = ParseDuration(text);
+  if (!d.ok()) return d.status();
+  if (*d > kMaxSpecDuration) {
+    return Status(StatusCode::kInvalidArgument,
+                  "duration \"" + std::string(text) + "\" is longer than 24h");
+  }
+  return d;
+}
 
 Status Bad(std::string_view spec, std::string_view why) {
   std::string out = "bad fault spec \"";
@@ -96,7 +111,7 @@ Status ParseLatency(std::string_view spec, std::string_view v, FaultPlan* plan) 
   if (plan->latency) return Bad(spec, "latency is given twice");
   LatencySpec l;
   if (v.rfind("fixed:", 0) == 0) {
-    auto d = ParseDuration(v.substr(6));
+    auto d = ParseSpecDuration(v.substr(6));
     if (!d.ok()) return Bad(spec, d.status().message());
     l.kind = LatencySpec::Kind::kFixed;
     l.a = *d;
@@ -105,8 +120,8 @@ Status ParseLatency(std::string_view spec, std::string_view v, FaultPlan* plan) 
     const std::size_t dash = range.find('-');
     if (dash == std::string_view::npos)
       return Bad(spec, "expected uniform:LOW-HIGH, e.g. uniform:1ms-10ms");
-    auto lo = ParseDuration(range.substr(0, dash));
-    auto hi = ParseDuration(range.substr(dash + 1));
+    auto lo = ParseSpecDuration(range.substr(0, dash));
+    auto hi = ParseSpecDuration(range.substr(dash + 1));
     if (!lo.ok()) return Bad(spec, lo.status().message());
     if (!hi.ok()) return Bad(spec, hi.status().message());
     if (*hi < *lo) return Bad(spec, "uniform HIGH is below LOW");
@@ -117,7 +132,7 @@ Status ParseLatency(std::string_view spec, std::string_view v, FaultPlan* plan) 
     std::optional<Micros> median;
     std::optional<Micros> p99;
     for (auto [k, val] : SplitPairs(v.substr(10), '=')) {
-      auto d = ParseDuration(val);
+      auto d = ParseSpecDuration(val);
       if (!d.ok()) return Bad(spec, d.status().message());
       if (k == "median") {
         median = *d;
@@ -162,7 +177,7 @@ Status ParseError(std::string_view spec, std::string_view v, FaultPlan* plan) {
   for (std::size_t i = 1; i < pairs.size(); ++i) {
     if (pairs[i].first != "retry_after")
       return Bad(spec, "the only option of error is retry_after=DUR");
-    auto d = ParseDuration(pairs[i].second);
+    auto d = ParseSpecDuration(pairs[i].second);
     if (!d.ok()) return Bad(spec, d.status().message());
     e.retry_after = std::chrono::duration_cast<std::chrono::seconds>(*d);
   }
@@ -178,7 +193,7 @@ Status ParseStall(std::string_view spec, std::string_view v, FaultPlan* plan) {
   std::optional<Micros> at;
   std::optional<Micros> length;
   for (auto [k, val] : SplitPairs(v, ':')) {
-    auto d = ParseDuration(val);
+    auto d = ParseSpecDuration(val);
     if (!d.ok()) return Bad(spec, d.status().message());
     if (k == "at") {
       at = *d;
@@ -234,30 +249,6 @@ const char* WireFaultName(WireFault fault) {
       return "reset";
   }
   return "none";
-}
-
-StatusOr<Micros> ParseDuration(std::string_view text) {
-  double scale = 0;
-  std::string_view number;
-  if (text.size() > 2 && text.substr(text.size() - 2) == "us") {
-    scale = 1;
-    number = text.substr(0, text.size() - 2);
-  } else if (text.size() > 2 && text.substr(text.size() - 2) == "ms") {
-    scale = 1e3;
-    number = text.substr(0, text.size() - 2);
-  } else if (text.size() > 1 && text.back() == 's') {
-    scale = 1e6;
-    number = text.substr(0, text.size() - 1);
-  } else {
-    return Status(StatusCode::kInvalidArgument,
-                  "duration \"" + std::string(text) + "\" needs a unit: us, ms or s");
-  }
-  auto v = ParseNumber(number);
-  if (!v || *v < 0 || *v * scale > static_cast<double>(kMaxSpecDurationUs)) {
-    return Status(StatusCode::kInvalidArgument,
-                  "duration \"" + std::string(text) + "\" is not a number in [0, 1h]");
-  }
-  return Micros(static_cast<std::int64_t>(std::llround(*v * scale)));
 }
 
 Status AddFaultSpec(std::string_view spec, FaultPlan* plan) {

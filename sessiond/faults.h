@@ -8,7 +8,9 @@
 //   stall=at:DUR,for:DUR
 //   malformed=KIND:RATE   KIND in {truncated, wrong_length, invalid_json,
 //                                  bad_etag, reset}
-// DUR is a decimal number with a unit us, ms or s ("2.5ms"); RATE is a
+// DUR is a duration in sessionrig's grammar (sessionrig/duration.h: a
+// decimal number and a unit us, ms, s, m or h: "2.5ms", "1m"), at most 24h;
+// RATE is a
 // probability in [0, 1]. A stall's `at` counts from when the plan was
 // installed (server start for --inject, the admin call at run time).
 //
@@ -76,10 +78,6 @@ struct FaultPlan {
 
   bool empty() const { return specs.empty(); }
 };
-
-// Parses "ms"/"s"/"us" durations: "5ms", "2.5s", "250us". Errors:
-// kInvalidArgument naming the text.
-[[nodiscard]] StatusOr<Micros> ParseDuration(std::string_view text);
 
 // Parses one spec into `plan`. Errors: kInvalidArgument with a message that
 // quotes the spec and says what was expected.

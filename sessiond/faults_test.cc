@@ -12,13 +12,16 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-TEST(SessiondFaults, ParsesDurations) {
-  EXPECT_EQ(*ParseDuration("5ms"), Micros(5000));
-  EXPECT_EQ(*ParseDuration("2.5s"), Micros(2500000));
-  EXPECT_EQ(*ParseDuration("250us"), Micros(250));
-  EXPECT_EQ(*ParseDuration("0s"), Micros(0));
-  for (const char* bad : {"5", "ms", "-1ms", "5min", "1e9s", "abc", ""}) {
-    EXPECT_FALSE(ParseDuration(bad).ok()) << bad;
+TEST(SessiondFaults, DurationsUseTheOneGrammar) {
+  // Minutes and hours too, as on loadgen's command line; a unit is required.
+  auto plan = ParseFaultSpecs({"stall=at:1.5m,for:30s", "latency=fixed:0.5ms"});
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  EXPECT_EQ(plan->stall->at, Micros(90'000'000));
+  EXPECT_EQ(plan->stall->for_, Micros(30'000'000));
+  EXPECT_EQ(plan->latency->a, Micros(500));
+  for (const char* bad : {"stall=at:5,for:1s", "stall=at:-1ms,for:1s", "stall=at:25h,for:1s",
+                          "latency=fixed:5min", "latency=fixed:abc"}) {
+    EXPECT_FALSE(ParseFaultSpecs({bad}).ok()) << bad;
   }
 }
 

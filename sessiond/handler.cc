@@ -9,6 +9,7 @@
 
 #include "sessiond/merge.h"
 #include "sessiond/metrics.h"
+#include "sessionrig/ascii.h"
 
 namespace sessionrig::sessiond {
 namespace {
@@ -70,7 +71,7 @@ std::string SessionKey(std::string_view path) {
   key.reserve(parts[1].size() + parts[3].size() + parts[5].size() + 2);
   for (std::string_view p :
        {parts[1], std::string_view("/"), parts[3], std::string_view("/"), parts[5]}) {
-    for (char c : p) key.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    for (char c : p) key.push_back(LowerAscii(c));
   }
   return key;
 }
@@ -256,9 +257,7 @@ void Handler::HandlePut(const HttpRequest& req, const std::string& key, const st
     // The media type, before any parameters ("; charset=utf-8").
     std::string_view media = content_type.substr(0, content_type.find(';'));
     while (!media.empty() && (media.back() == ' ' || media.back() == '\t')) media.remove_suffix(1);
-    std::string lower(media);
-    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (lower != "application/json") {
+    if (!EqualsIgnoreCase(media, "application/json")) {
       SetText(res, 400, "Content-Type must be application/json");
       return;
     }

@@ -99,7 +99,7 @@ Status OnlyKeys(const Json& object, std::initializer_list<const char*> allowed,
 Status ValidateTimeout(const Json& v, const std::string& path) {
   if (v.is_null()) return Status::Ok();
   auto i = AsInt(v);
-  if (!i || *i < 0 || *i > kMaxTimeoutMs) {
+  if (!i || *i < 0 || *i > mpsd::kMaxTimeoutMs) {
     return WrongType(path, "null or an integer number of ms in [0, 10000000000]");
   }
   return Status::Ok();
@@ -122,7 +122,7 @@ Status ValidateConstantsSystem(const Json& sys, std::int64_t server_cap) {
   }
   if (const Json* v = Find(sys, "maxMembersCount")) {
     const std::int64_t cap =
-        std::min(large ? kMaxMembersCountLarge : kMaxMembersCountSmall, server_cap);
+        std::min(large ? mpsd::kMaxMembersCountLarge : mpsd::kMaxMembersCountSmall, server_cap);
     auto i = AsInt(*v);
     if (!i || *i < 1 || *i > cap) {
       return WrongType(p + ".maxMembersCount",
@@ -237,7 +237,8 @@ void Relink(Json& doc) {
 }
 
 std::int64_t MaxMembers(const Json& doc) {
-  return AsInt(doc["constants"]["system"]["maxMembersCount"]).value_or(kDefaultMaxMembersCount);
+  return AsInt(doc["constants"]["system"]["maxMembersCount"])
+      .value_or(mpsd::kDefaultMaxMembersCount);
 }
 
 Status CheckCapacity(const Json& doc, const MergeContext& ctx) {
@@ -261,11 +262,11 @@ std::int64_t AllocateMember(Json& doc, Json member) {
 }
 
 Json NewDocument(const MergeContext& ctx) {
-  Json sys = {{"maxMembersCount", kDefaultMaxMembersCount},
-              {"reservedRemovalTimeout", kDefaultReservedRemovalTimeoutMs},
-              {"inactiveRemovalTimeout", kDefaultInactiveRemovalTimeoutMs},
-              {"readyRemovalTimeout", kDefaultReadyRemovalTimeoutMs},
-              {"sessionEmptyTimeout", kDefaultSessionEmptyTimeoutMs}};
+  Json sys = {{"maxMembersCount", mpsd::kDefaultMaxMembersCount},
+              {"reservedRemovalTimeout", mpsd::kDefaultReservedRemovalTimeoutMs},
+              {"inactiveRemovalTimeout", mpsd::kDefaultInactiveRemovalTimeoutMs},
+              {"readyRemovalTimeout", mpsd::kDefaultReadyRemovalTimeoutMs},
+              {"sessionEmptyTimeout", mpsd::kDefaultSessionEmptyTimeoutMs}};
   return Json{
       {"contractVersion", ctx.contract_version},
       {"branch", ctx.branch},
@@ -647,7 +648,7 @@ StatusOr<MergeOutcome> MergeDelta(const Json* current, const Json& delta, const 
   // small (properties.custom past 4096 keys, the document past 1 MiB). Such
   // a document, once stored, would fail every later read and write of the
   // session on every client, so it is refused before it is stored.
-  out.text = doc.dump(-1, ' ', false, Json::error_handler_t::replace);
+  out.text = DumpJson(doc);
   if (Status s = CheckReadableByClients(doc, out.text.size()); !s.ok()) return s;
   return out;
 }
@@ -707,7 +708,8 @@ Status ValidateDocument(const Json& doc, const Json* previous) {
   if (csys == nullptr || !csys->is_object())
     return Status(StatusCode::kMissingField, "constants.system");
   const Json* max = Find(*csys, "maxMembersCount");
-  if (max == nullptr || !AsInt(*max) || *AsInt(*max) < 1 || *AsInt(*max) > kMaxMembersCountLarge) {
+  if (max == nullptr || !AsInt(*max) || *AsInt(*max) < 1 ||
+      *AsInt(*max) > mpsd::kMaxMembersCountLarge) {
     return WrongType("constants.system.maxMembersCount", "an integer in [1, 1000]");
   }
   const Json& info = doc["membersInfo"];

@@ -19,22 +19,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sessionrig/mpsd_defaults.h"
 #include "sessionrig/status.h"
 
 namespace sessionrig::sessiond {
 
 using Json = nlohmann::json;
-
-// Defaults of constants.system filled in at creation (spec section 5).
-inline constexpr std::int64_t kDefaultMaxMembersCount = 100;
-inline constexpr std::int64_t kMaxMembersCountSmall = 100;   // without capabilities.large
-inline constexpr std::int64_t kMaxMembersCountLarge = 1000;  // with capabilities.large
-inline constexpr std::int64_t kDefaultReservedRemovalTimeoutMs = 30000;
-inline constexpr std::int64_t kDefaultInactiveRemovalTimeoutMs = 0;
-inline constexpr std::int64_t kDefaultReadyRemovalTimeoutMs = 180000;
-inline constexpr std::int64_t kDefaultSessionEmptyTimeoutMs = 0;
-// Largest accepted timeout, ms (about 115 days); larger values are refused.
-inline constexpr std::int64_t kMaxTimeoutMs = std::int64_t{10'000'000'000};
 
 // Everything the merge needs that is not in the delta or the document.
 struct MergeContext {
@@ -44,7 +34,7 @@ struct MergeContext {
   std::string caller_xuid;
   // x-xbl-contract-version of the request (104, 105 or 107); recorded as the
   // document's contractVersion on creation.
-  int contract_version = 107;
+  int contract_version = mpsd::kContractVersion;
   // Wall-clock time of the write, ISO 8601 UTC ("2024-01-02T03:04:05.678Z");
   // becomes startTime on creation and joinTime of joining members.
   std::string now_iso;
@@ -52,7 +42,7 @@ struct MergeContext {
   std::string correlation_id;
   std::string branch;
   // Server-wide cap on members in one session (also bounds maxMembersCount).
-  std::int64_t max_members_per_session = kMaxMembersCountLarge;
+  std::int64_t max_members_per_session = mpsd::kMaxMembersCountLarge;
 };
 
 struct MergeOutcome {

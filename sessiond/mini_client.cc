@@ -12,15 +12,10 @@
 #include <cerrno>
 #include <cstring>
 
+#include "sessionrig/ascii.h"
+
 namespace sessionrig::sessiond {
 namespace {
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
 
 Status Transport(std::string what) { return Status(StatusCode::kTransport, std::move(what)); }
 

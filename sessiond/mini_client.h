@@ -18,10 +18,9 @@
 #include <vector>
 
 #include "sessionrig/status.h"
+#include "sessionrig/transport.h"  // HeaderList
 
 namespace sessionrig::sessiond {
-
-using HeaderList = std::vector<std::pair<std::string, std::string>>;
 
 struct ClientResponse {
   unsigned status = 0;

@@ -45,14 +45,14 @@ void AddCommon(CLI::App* cmd, CommonFlags* f) {
       ->check(CLI::Range(1, 3600000));
 }
 
-int Run(const CommonFlags& f, const std::string& method, const sd::HeaderList& extra,
+int Run(const CommonFlags& f, const std::string& method, const sessionrig::HeaderList& extra,
         const std::string& body) {
   auto url = sd::ParseHttpUrl(f.url);
   if (!url.ok()) {
     std::cerr << "sessionctl: url: " << url.status().message() << "\n";
     return 1;
   }
-  sd::HeaderList headers = {{"x-xbl-contract-version", f.contract_version}};
+  sessionrig::HeaderList headers = {{"x-xbl-contract-version", f.contract_version}};
   if (!f.authorization.empty()) {
     headers.emplace_back("Authorization", f.authorization);
   } else if (!f.xuid.empty()) {
@@ -152,11 +152,11 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (get->parsed()) {
-    sd::HeaderList extra;
+    sessionrig::HeaderList extra;
     if (!get_if_none_match.empty()) extra.emplace_back("If-None-Match", get_if_none_match);
     return Run(get_flags, "GET", extra, "");
   }
-  sd::HeaderList extra;
+  sessionrig::HeaderList extra;
   if (!if_match.empty()) extra.emplace_back("If-Match", if_match);
   if (!if_none_match.empty()) extra.emplace_back("If-None-Match", if_none_match);
   return Run(put_flags, "PUT", extra, body);

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "sessiond/metrics.h"
+#include "sessionrig/json_codec.h"
 
 namespace sessionrig::sessiond {
 namespace {
@@ -344,7 +345,7 @@ std::size_t SessionStore::Sweep(SteadyClock::time_point now) {
           } else {
             // Removing members only shrinks a readable document; checked
             // anyway so that nothing a client cannot read is ever stored.
-            std::string text = doc.dump(-1, ' ', false, Json::error_handler_t::replace);
+            std::string text = DumpJson(doc);
             if (CheckReadableByClients(doc, text.size()).ok()) {
               if (metrics_ != nullptr) metrics_->AddMembers(MemberCount(doc) - members_before);
               Commit(s.get(), std::move(doc), std::move(text), now);

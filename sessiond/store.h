@@ -73,7 +73,7 @@ struct WriteResult {
 struct StoreOptions {
   std::size_t shards = 64;            // independent map shards
   std::size_t max_sessions = 100000;  // creations beyond this get kStoreFull
-  std::int64_t max_members_per_session = kMaxMembersCountLarge;
+  std::int64_t max_members_per_session = mpsd::kMaxMembersCountLarge;
   // TEST ONLY: apply writes even when If-Match does not match (a lost-update
   // bug on purpose, to prove consistency checkers). Never set from a CLI.
   bool testing_ignore_if_match = false;

@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include <nlohmann/json.hpp>
@@ -29,5 +30,11 @@ struct JsonLimits {
 // trailing bytes, duplicate keys); the message names the byte offset.
 [[nodiscard]] StatusOr<nlohmann::json> ParseJsonStrict(std::string_view text,
                                                        const JsonLimits& limits = {});
+
+// `value` as compact JSON text, the one way sessionrig writes JSON to a peer
+// (request bodies, session documents, the C getters' JSON strings). Never
+// throws on content: strings that are not valid UTF-8 (possible only in
+// values built by hand, never in parsed ones) are written with U+FFFD.
+std::string DumpJson(const nlohmann::json& value);
 
 }  // namespace sessionrig

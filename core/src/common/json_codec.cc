@@ -125,4 +125,8 @@ StatusOr<nlohmann::json> ParseJsonStrict(std::string_view text, const JsonLimits
   return builder.TakeRoot();
 }
 
+std::string DumpJson(const nlohmann::json& value) {
+  return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 }  // namespace sessionrig

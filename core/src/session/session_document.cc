@@ -820,7 +820,7 @@ nlohmann::json SessionDocumentToJson(const SessionDocument& doc) {
 }
 
 std::string SerializeSessionDocument(const SessionDocument& doc) {
-  return SessionDocumentToJson(doc).dump(-1, ' ', false, json::error_handler_t::replace);
+  return DumpJson(SessionDocumentToJson(doc));
 }
 
 #undef SR_RETURN_IF_ERROR

@@ -15,6 +15,8 @@
 #include <string_view>
 #include <utility>
 
+#include "sessionrig/ascii.h"
+
 namespace sessionrig {
 
 // One transfer: the request (whose body libcurl reads in place), the
@@ -43,18 +45,6 @@ std::string_view TrimHttpSpace(std::string_view s) {
     s.remove_suffix(1);
   }
   return s;
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i];
-    char y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
 }
 
 bool HasHeader(const HeaderList& headers, std::string_view name) {
