@@ -58,6 +58,7 @@
 #include "fuzz_input.h"
 #include "http_response_split.h"
 #include "session/session_handle.h"
+#include "session/session_request.h"
 #include "session_checks.h"
 #include "sessionrig/hresult.h"
 #include "sessionrig/response_parser.h"

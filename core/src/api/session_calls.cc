@@ -3,8 +3,8 @@
 // XblMultiplayerGetSessionAsync/Result (GET).
 //
 // Flow of one call:
-//   caller thread   Async(): validate, build the request (delta body,
-//                   conditional header, Authorization), XAsyncBegin.
+//   caller thread   Async(): validate, build the request
+//                   (session/session_request.h), XAsyncBegin.
 //                   Begin op: start the transfer on the context's transport.
 //   transport       completion: keep the response, XAsyncSchedule(0).
 //   Work port       DoWork op: parse the response (pure parser), make the
@@ -21,6 +21,7 @@
 #include "XAsyncProvider.h"
 #include "api/context.h"
 #include "session/session_handle.h"
+#include "session/session_request.h"
 #include "sessionrig/response_parser.h"
 #include "xsapi-c/multiplayer_c.h"
 
@@ -32,8 +33,6 @@ enum class CallKind { kWrite, kGet };
 // Identities tag the blocks so a Result call of the wrong API is refused.
 constexpr char kWriteIdentity[] = "XblMultiplayerWriteSessionAsync";
 constexpr char kGetIdentity[] = "XblMultiplayerGetSessionAsync";
-
-constexpr std::string_view kContractVersion = "107";
 
 // State of one call. Owned by the XAsync machinery from XAsyncBegin until the
 // Cleanup op, which deletes it.
@@ -59,41 +58,6 @@ struct ServiceCall {
   // The result handle until GetResult hands it over; closed in Cleanup otherwise.
   XblMultiplayerSessionHandle result = nullptr;
 };
-
-std::string SessionUrl(const XblContext& context, const XblMultiplayerSessionReference& ref) {
-  std::string url = context.endpoint;
-  url += "/serviceconfigs/";
-  url += ref.Scid;
-  url += "/sessionTemplates/";
-  url += ref.SessionTemplateName;
-  url += "/sessions/";
-  url += ref.SessionName;
-  return url;
-}
-
-// The conditional header a write mode sends (spec section 1), or false for a
-// mode outside the enum.
-bool ConditionalHeader(XblMultiplayerSessionWriteMode mode, const std::string& etag,
-                       HeaderList* headers) {
-  switch (mode) {
-    case XblMultiplayerSessionWriteMode::CreateNew:
-      headers->emplace_back("If-None-Match", "*");
-      return true;
-    case XblMultiplayerSessionWriteMode::UpdateOrCreateNew:
-      return true;
-    case XblMultiplayerSessionWriteMode::UpdateExisting:
-      headers->emplace_back("If-Match", "*");
-      return true;
-    case XblMultiplayerSessionWriteMode::SynchronizedUpdate:
-      if (etag.empty()) {
-        headers->emplace_back("If-None-Match", "*");
-      } else {
-        headers->emplace_back("If-Match", etag);
-      }
-      return true;
-  }
-  return false;
-}
 
 HRESULT CALLBACK ServiceCallProvider(XAsyncOp op, const XAsyncProviderData* data) {
   auto* call = static_cast<ServiceCall*>(data->context);
@@ -173,19 +137,13 @@ HRESULT BeginCall(ServiceCall* call, XAsyncBlock* async, const char* identity) {
   return hr;
 }
 
-// Fills the parts of a request every call shares. Returns the Authorization
-// provider's failure, if any.
-HRESULT PrepareRequest(ServiceCall* call, std::string method) {
-  std::string authorization;
-  HRESULT hr = AuthorizationFor(*call->context, &authorization);
+// Where the context sends requests, with its Authorization value. Fails
+// with the token provider's HRESULT.
+HRESULT TargetFor(const XblContext& context, RequestTarget* target) {
+  HRESULT hr = AuthorizationFor(context, &target->authorization);
   if (FAILED(hr)) return hr;
-  HttpRequest& req = call->request;
-  req.method = std::move(method);
-  req.url = SessionUrl(*call->context, call->reference);
-  req.timeout = call->context->timeout;
-  req.headers.emplace_back("x-xbl-contract-version", kContractVersion);
-  req.headers.emplace_back("Accept", "application/json");
-  if (!authorization.empty()) req.headers.emplace_back("Authorization", std::move(authorization));
+  target->endpoint = context.endpoint;
+  target->timeout = context.timeout;
   return S_OK;
 }
 
@@ -224,18 +182,15 @@ STDAPI XblMultiplayerWriteSessionAsync(XblContextHandle xblContext,
   call->context = xblContext;
   call->xuid = sessionrig::SessionXuid(*multiplayerSession);
   call->reference = ref;
-  HRESULT hr = sessionrig::PrepareRequest(call, "PUT");
-  if (SUCCEEDED(hr) &&
-      !sessionrig::ConditionalHeader(writeMode, sessionrig::SessionEtag(*multiplayerSession),
-                                     &call->request.headers)) {
-    call->immediate_result = E_INVALIDARG;
+  // A failure here (the token provider's, or an invalid write mode)
+  // completes the call with it, as the SDK completes an invalid mode.
+  sessionrig::RequestTarget target;
+  HRESULT hr = sessionrig::TargetFor(*xblContext, &target);
+  if (SUCCEEDED(hr)) {
+    hr = sessionrig::BuildWriteRequest(std::move(target), *multiplayerSession, writeMode,
+                                       &call->request);
   }
-  if (FAILED(hr)) {
-    call->immediate_result = hr;
-  } else {
-    call->request.headers.emplace_back("Content-Type", "application/json; charset=utf-8");
-    call->request.body = sessionrig::BuildWriteRequestBody(*multiplayerSession);
-  }
+  if (FAILED(hr)) call->immediate_result = hr;
   return sessionrig::BeginCall(call, async, sessionrig::kWriteIdentity);
 }
 
@@ -258,8 +213,13 @@ STDAPI XblMultiplayerGetSessionAsync(XblContextHandle xblContext,
   call->context = xblContext;
   call->xuid = xblContext->xuid;
   call->reference = *sessionReference;
-  HRESULT hr = sessionrig::PrepareRequest(call, "GET");
-  if (FAILED(hr)) call->immediate_result = hr;
+  sessionrig::RequestTarget target;
+  HRESULT hr = sessionrig::TargetFor(*xblContext, &target);
+  if (FAILED(hr)) {
+    call->immediate_result = hr;
+  } else {
+    call->request = sessionrig::BuildGetRequest(std::move(target), *sessionReference);
+  }
   return sessionrig::BeginCall(call, async, sessionrig::kGetIdentity);
 }
 

@@ -4,25 +4,14 @@
 
 #include <string>
 
+#include "testing/session_examples.h"
+
 namespace sessionrig {
 namespace {
 
 using nlohmann::json;
 
-// The example of spec section 5.
-constexpr char kSpecExample[] = R"({"contractVersion":107,"changeNumber":3,
- "correlationId":"06365b64-3067-8039-ecee-3608af3d02fc",
- "constants":{"system":{"version":1,"maxMembersCount":8,"visibility":"open",
-   "sessionEmptyTimeout":0},"custom":{"mode":"ctf"}},
- "properties":{"system":{"joinRestriction":"followed","closed":false},
-   "custom":{"map":"dunes"}},
- "membersInfo":{"first":0,"next":2,"count":2,"accepted":2,"active":1},
- "members":{
-  "0":{"constants":{"system":{"index":0,"xuid":"2533274790412345"},"custom":{}},
-       "properties":{"system":{"active":true},"custom":{}},
-       "gamertag":"PlayerOne","next":1},
-  "1":{"constants":{"system":{"index":1,"xuid":"2533274790498765"},"custom":{}},
-       "properties":{"system":{},"custom":{}},"reserved":true,"next":2}}})";
+using testing::kExampleSession;
 
 // A fuller document: every typed field, nulls for "never", and fields the
 // model does not type (servers, roleTypes, unknown member keys).
@@ -75,8 +64,8 @@ json ChainOf(uint32_t n) {
   return doc;
 }
 
-TEST(SessionDocument, ParsesTheSpecExample) {
-  auto doc = ParseSessionDocument(std::string_view(kSpecExample));
+TEST(SessionDocument, ParsesTheExample) {
+  auto doc = ParseSessionDocument(std::string_view(kExampleSession));
   ASSERT_TRUE(doc.ok()) << doc.status().ToString();
   EXPECT_EQ(doc->contract_version, 107u);
   EXPECT_EQ(doc->change_number, 3u);
@@ -98,6 +87,7 @@ TEST(SessionDocument, ParsesTheSpecExample) {
   EXPECT_EQ(doc->members[0].xuid, 2533274790412345u);
   EXPECT_EQ(doc->members[0].gamertag, "PlayerOne");
   EXPECT_EQ(doc->members[0].active, true);
+  EXPECT_EQ(doc->members[0].properties_custom, json({{"color", "red"}, {"rank", 3}}));
   EXPECT_EQ(doc->members[0].next, 1u);
   EXPECT_EQ(doc->members[1].index, 1u);
   EXPECT_EQ(doc->members[1].xuid, 2533274790498765u);
@@ -105,8 +95,8 @@ TEST(SessionDocument, ParsesTheSpecExample) {
   EXPECT_FALSE(doc->members[1].active.has_value());
 }
 
-TEST(SessionDocument, RoundTripsTheSpecExample) {
-  auto doc = ParseSessionDocument(std::string_view(kSpecExample));
+TEST(SessionDocument, RoundTripsTheExample) {
+  auto doc = ParseSessionDocument(std::string_view(kExampleSession));
   ASSERT_TRUE(doc.ok()) << doc.status().ToString();
   const std::string text = SerializeSessionDocument(*doc);
   auto again = ParseSessionDocument(std::string_view(text));

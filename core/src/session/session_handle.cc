@@ -7,33 +7,17 @@
 #include <string_view>
 #include <utility>
 
+#include "common/utf8.h"
+#include "session/enum_maps.h"
 #include "sessionrig/json_codec.h"
+#include "sessionrig/mpsd_defaults.h"
 
 namespace sessionrig {
 namespace {
 
 using nlohmann::json;
 
-constexpr uint32_t kMaxMembersInSession = 1000;  // "large" sessions (spec section 5)
-constexpr uint32_t kDefaultMaxMembers = 100;
-constexpr uint64_t kDefaultReservedTimeoutMs = 30000;
-constexpr uint64_t kDefaultInactiveTimeoutMs = 0;
-constexpr uint64_t kDefaultReadyTimeoutMs = 180000;
-constexpr uint64_t kDefaultSessionEmptyTimeoutMs = 0;
-constexpr uint64_t kNeverMs = std::numeric_limits<uint64_t>::max();
-
-// The capability names of MPSD in the order of XblMultiplayerSessionCapabilities.
-constexpr const char* kCapConnectivity = "connectivity";
-constexpr const char* kCapSuppressPresence = "suppressPresenceActivityCheck";
-constexpr const char* kCapGameplay = "gameplay";
-constexpr const char* kCapLarge = "large";
-constexpr const char* kCapConnectionRequired = "connectionRequiredForActiveMembers";
-constexpr const char* kCapUserAuthorizationStyle = "userAuthorizationStyle";
-constexpr const char* kCapCrossPlay = "crossPlay";
-constexpr const char* kCapSearchable = "searchable";
-constexpr const char* kCapHasOwners = "hasOwners";
-
-std::string Dump(const json& v) { return v.dump(-1, ' ', false, json::error_handler_t::replace); }
+constexpr auto kMaxMembersInSession = static_cast<uint32_t>(mpsd::kMaxMembersCountLarge);
 
 // Runs `f`, turning an allocation failure into E_OUTOFMEMORY: the C API is
 // noexcept and must not terminate the process on it.
@@ -44,41 +28,6 @@ HRESULT Guard(F&& f) noexcept {
   } catch (const std::bad_alloc&) {
     return E_OUTOFMEMORY;
   }
-}
-
-// Strict UTF-8 (no overlongs, surrogates or code points above U+10FFFF).
-bool IsValidUtf8(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    std::size_t len = 0;
-    uint32_t cp = 0;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    } else if ((c & 0xE0) == 0xC0) {
-      len = 2;
-      cp = c & 0x1Fu;
-    } else if ((c & 0xF0) == 0xE0) {
-      len = 3;
-      cp = c & 0x0Fu;
-    } else if ((c & 0xF8) == 0xF0) {
-      len = 4;
-      cp = c & 0x07u;
-    } else {
-      return false;
-    }
-    if (s.size() - i < len) return false;
-    for (std::size_t k = 1; k < len; ++k) {
-      const auto cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3Fu);
-    }
-    static constexpr uint32_t kMinForLength[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < kMinForLength[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-    i += len;
-  }
-  return true;
 }
 
 bool IsValidName(const char* name) {
@@ -92,238 +41,6 @@ bool ParseUserJson(const char* text, json* out) {
   if (!parsed.ok()) return false;
   *out = std::move(parsed).value();
   return true;
-}
-
-bool VisibilityFromC(XblMultiplayerSessionVisibility v, SessionVisibility* out) {
-  switch (v) {
-    case XblMultiplayerSessionVisibility::PrivateSession:
-      *out = SessionVisibility::kPrivate;
-      return true;
-    case XblMultiplayerSessionVisibility::Visible:
-      *out = SessionVisibility::kVisible;
-      return true;
-    case XblMultiplayerSessionVisibility::Open:
-      *out = SessionVisibility::kOpen;
-      return true;
-    case XblMultiplayerSessionVisibility::Full:
-      *out = SessionVisibility::kFull;
-      return true;
-    default:
-      return false;
-  }
-}
-
-XblMultiplayerSessionVisibility VisibilityToC(const std::optional<SessionVisibility>& v) {
-  if (!v) return XblMultiplayerSessionVisibility::Unknown;
-  switch (*v) {
-    case SessionVisibility::kPrivate:
-      return XblMultiplayerSessionVisibility::PrivateSession;
-    case SessionVisibility::kVisible:
-      return XblMultiplayerSessionVisibility::Visible;
-    case SessionVisibility::kOpen:
-      return XblMultiplayerSessionVisibility::Open;
-    case SessionVisibility::kFull:
-      return XblMultiplayerSessionVisibility::Full;
-  }
-  return XblMultiplayerSessionVisibility::Unknown;
-}
-
-bool RestrictionFromC(XblMultiplayerSessionRestriction r, SessionRestriction* out) {
-  switch (r) {
-    case XblMultiplayerSessionRestriction::None:
-      *out = SessionRestriction::kNone;
-      return true;
-    case XblMultiplayerSessionRestriction::Local:
-      *out = SessionRestriction::kLocal;
-      return true;
-    case XblMultiplayerSessionRestriction::Followed:
-      *out = SessionRestriction::kFollowed;
-      return true;
-    default:
-      return false;
-  }
-}
-
-XblMultiplayerSessionRestriction RestrictionToC(const std::optional<SessionRestriction>& r) {
-  if (!r) return XblMultiplayerSessionRestriction::Unknown;
-  switch (*r) {
-    case SessionRestriction::kNone:
-      return XblMultiplayerSessionRestriction::None;
-    case SessionRestriction::kLocal:
-      return XblMultiplayerSessionRestriction::Local;
-    case SessionRestriction::kFollowed:
-      return XblMultiplayerSessionRestriction::Followed;
-  }
-  return XblMultiplayerSessionRestriction::Unknown;
-}
-
-uint64_t TimeoutToC(const SessionTimeout& t, uint64_t default_ms) {
-  if (!t.present) return default_ms;
-  return t.ms ? *t.ms : kNeverMs;
-}
-
-time_t TimestampToC(const std::optional<std::string>& text) {
-  int64_t seconds = 0;
-  if (!text || !ParseRfc3339(*text, &seconds)) return 0;
-  return static_cast<time_t>(seconds);
-}
-
-bool Capability(const std::optional<std::map<std::string, bool>>& caps, const char* name) {
-  if (!caps) return false;
-  auto it = caps->find(name);
-  return it != caps->end() && it->second;
-}
-
-// A string member of `obj`, or "" if `obj` is not an object or has none.
-std::string StringField(const json& obj, const char* key) {
-  if (!obj.is_object()) return std::string();
-  auto it = obj.find(key);
-  if (it == obj.end() || !it->is_string()) return std::string();
-  return it->get_ref<const std::string&>();
-}
-
-// An object member of `obj` as JSON text, or "{}" if there is none.
-std::string ObjectFieldJson(const json& obj, const char* key) {
-  if (!obj.is_object()) return "{}";
-  auto it = obj.find(key);
-  if (it == obj.end() || !it->is_object()) return "{}";
-  return Dump(*it);
-}
-
-bool BoolField(const json& obj, const char* key) {
-  if (!obj.is_object()) return false;
-  auto it = obj.find(key);
-  if (it == obj.end()) return false;
-  const auto* b = it->get_ptr<const json::boolean_t*>();
-  return b != nullptr && *b;
-}
-
-std::unique_ptr<SessionCViews> BuildViews(const SessionDocument& doc, uint64_t user_xuid) {
-  auto v = std::make_unique<SessionCViews>();
-
-  // Constants.
-  const SessionConstantsSystem& cs = doc.constants.system;
-  if (cs.initiators) v->initiators = *cs.initiators;
-  v->constants_custom =
-      Dump(doc.constants.custom.is_object() ? doc.constants.custom : json::object());
-  v->cloud_compute_package = ObjectFieldJson(cs.extra, "cloudComputePackage");
-  XblMultiplayerSessionConstants& c = v->constants;
-  c.MaxMembersInSession = cs.max_members_count.value_or(kDefaultMaxMembers);
-  c.Visibility = VisibilityToC(cs.visibility);
-  c.InitiatorXuids = v->initiators.empty() ? nullptr : v->initiators.data();
-  c.InitiatorXuidsCount = v->initiators.size();
-  c.CustomJson = v->constants_custom.c_str();
-  c.SessionCloudComputePackageConstantsJson = v->cloud_compute_package.c_str();
-  c.MemberReservedTimeout = TimeoutToC(cs.reserved_removal_timeout, kDefaultReservedTimeoutMs);
-  c.MemberInactiveTimeout = TimeoutToC(cs.inactive_removal_timeout, kDefaultInactiveTimeoutMs);
-  c.MemberReadyTimeout = TimeoutToC(cs.ready_removal_timeout, kDefaultReadyTimeoutMs);
-  c.SessionEmptyTimeout = TimeoutToC(cs.session_empty_timeout, kDefaultSessionEmptyTimeoutMs);
-  c.SessionCapabilities.Connectivity = Capability(cs.capabilities, kCapConnectivity);
-  c.SessionCapabilities.SuppressPresenceActivityCheck =
-      Capability(cs.capabilities, kCapSuppressPresence);
-  c.SessionCapabilities.Gameplay = Capability(cs.capabilities, kCapGameplay);
-  c.SessionCapabilities.Large = Capability(cs.capabilities, kCapLarge);
-  c.SessionCapabilities.ConnectionRequiredForActiveMembers =
-      Capability(cs.capabilities, kCapConnectionRequired);
-  c.SessionCapabilities.UserAuthorizationStyle =
-      Capability(cs.capabilities, kCapUserAuthorizationStyle);
-  c.SessionCapabilities.Crossplay = Capability(cs.capabilities, kCapCrossPlay);
-  c.SessionCapabilities.Searchable = Capability(cs.capabilities, kCapSearchable);
-  c.SessionCapabilities.HasOwners = Capability(cs.capabilities, kCapHasOwners);
-
-  // Properties.
-  const SessionPropertiesSystem& ps = doc.properties.system;
-  if (ps.keywords) v->keyword_storage = *ps.keywords;
-  for (const std::string& k : v->keyword_storage) v->keywords.push_back(k.c_str());
-  if (ps.turn) v->turn = *ps.turn;
-  if (ps.owners) v->owners = *ps.owners;
-  const json& mm = ps.matchmaking ? *ps.matchmaking : json::object();
-  v->matchmaking_target_constants = ObjectFieldJson(mm, "targetSessionConstants");
-  v->matchmaking_connection = StringField(mm, "serverConnectionString");
-  auto candidates = ps.extra.find("serverConnectionStringCandidates");
-  if (candidates != ps.extra.end() && candidates->is_array()) {
-    for (const json& item : *candidates) {
-      if (item.is_string()) v->candidate_storage.push_back(item.get_ref<const std::string&>());
-    }
-  }
-  for (const std::string& s : v->candidate_storage) v->candidates.push_back(s.c_str());
-  v->properties_custom =
-      Dump(doc.properties.custom.is_object() ? doc.properties.custom : json::object());
-  XblMultiplayerSessionProperties& p = v->properties;
-  p.Keywords = v->keywords.empty() ? nullptr : v->keywords.data();
-  p.KeywordCount = v->keywords.size();
-  p.JoinRestriction = RestrictionToC(ps.join_restriction);
-  p.ReadRestriction = RestrictionToC(ps.read_restriction);
-  p.TurnCollection = v->turn.empty() ? nullptr : v->turn.data();
-  p.TurnCollectionCount = v->turn.size();
-  p.MatchmakingTargetSessionConstantsJson = v->matchmaking_target_constants.c_str();
-  p.SessionCustomPropertiesJson = v->properties_custom.c_str();
-  p.MatchmakingServerConnectionString = v->matchmaking_connection.c_str();
-  p.ServerConnectionStringCandidates = v->candidates.empty() ? nullptr : v->candidates.data();
-  p.ServerConnectionStringCandidatesCount = v->candidates.size();
-  p.SessionOwnerMemberIds = v->owners.empty() ? nullptr : v->owners.data();
-  p.SessionOwnerMemberIdsCount = v->owners.size();
-  p.Closed = ps.closed.value_or(false);
-  p.Locked = ps.locked.value_or(false);
-  p.AllocateCloudCompute = BoolField(ps.extra, "allocateCloudCompute");
-
-  // Info.
-  v->branch = doc.branch.value_or(std::string());
-  v->correlation_id = doc.correlation_id.value_or(std::string());
-  v->search_handle = doc.search_handle.value_or(std::string());
-  XblMultiplayerSessionInfo& info = v->info;
-  info.ContractVersion = doc.contract_version.value_or(0);
-  info.Branch = v->branch.c_str();
-  info.ChangeNumber = doc.change_number.value_or(0);
-  info.CorrelationId = v->correlation_id.c_str();
-  info.StartTime = TimestampToC(doc.start_time);
-  info.NextTimer = TimestampToC(doc.next_timer);
-  info.SearchHandleId = v->search_handle.c_str();
-
-  // Members, in chain order. Sized once, so the c_str() pointers stay put.
-  const std::size_t n = doc.members.size();
-  v->member_strings.resize(n);
-  v->members.resize(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    const SessionMember& m = doc.members[i];
-    SessionCViews::MemberStrings& s = v->member_strings[i];
-    s.team = StringField(m.constants_system_extra, "team");
-    s.initial_team = StringField(m.constants_system_extra, "initialTeam");
-    s.custom_constants = Dump(m.constants_custom.is_object() ? m.constants_custom : json::object());
-    s.secure_device_address = m.secure_device_address.value_or(std::string());
-    s.custom_properties =
-        Dump(m.properties_custom.is_object() ? m.properties_custom : json::object());
-    XblMultiplayerSessionMember& out = v->members[i];
-    out.MemberId = m.index;
-    out.TeamId = s.team.c_str();
-    out.InitialTeam = s.initial_team.c_str();
-    out.Xuid = m.xuid.value_or(0);
-    out.CustomConstantsJson = s.custom_constants.c_str();
-    out.SecureDeviceBaseAddress64 = s.secure_device_address.c_str();
-    out.CustomPropertiesJson = s.custom_properties.c_str();
-    // Parsed documents hold at most 15 bytes; a hand-built one is cut to fit.
-    const std::string gamertag = m.gamertag.value_or(std::string());
-    const std::size_t len = std::min(gamertag.size(), sizeof(out.Gamertag) - 1);
-    std::memcpy(out.Gamertag, gamertag.data(), len);
-    out.Gamertag[len] = '\0';
-    if (m.active.value_or(false)) {
-      out.Status = XblMultiplayerSessionMemberStatus::Active;
-    } else if (m.ready.value_or(false)) {
-      out.Status = XblMultiplayerSessionMemberStatus::Ready;
-    } else if (m.reserved.value_or(false)) {
-      out.Status = XblMultiplayerSessionMemberStatus::Reserved;
-    } else {
-      out.Status = XblMultiplayerSessionMemberStatus::Inactive;
-    }
-    out.IsTurnAvailable = false;
-    for (uint32_t t : v->turn) out.IsTurnAvailable = out.IsTurnAvailable || t == m.index;
-    out.IsCurrentUser = user_xuid != 0 && m.xuid == user_xuid;
-    out.InitializeRequested = m.initialize.value_or(false);
-    out.ActiveTitleId = m.active_title_id.value_or(0);
-    out.JoinTime = TimestampToC(m.join_time);
-    if (out.IsCurrentUser && v->current_user == nullptr) v->current_user = &out;
-  }
-  return v;
 }
 
 // The views of `s`, built on first use. Null only if memory runs out.
@@ -397,18 +114,6 @@ void SetMeCustom(XblMultiplayerSession* s, const std::string& name, const json* 
   if (me != nullptr) me->properties_custom = d.me_custom;
 }
 
-json CustomWithDeletions(const json& current, const std::set<std::string>& deleted) {
-  json out = current.is_object() ? current : json::object();
-  for (const std::string& name : deleted) out[name] = nullptr;
-  return out;
-}
-
-json MemberConstants(uint64_t xuid, bool initialize, const std::optional<json>& custom) {
-  json constants = {{"system", {{"xuid", std::to_string(xuid)}, {"initialize", initialize}}}};
-  if (custom) constants["custom"] = *custom;
-  return constants;
-}
-
 void CopyTruncated(char* dst, std::size_t capacity, const char* src) {
   std::size_t len = 0;
   if (src != nullptr) {
@@ -436,68 +141,6 @@ std::shared_ptr<const SessionDocument> EmptySessionDocument() {
   static const std::shared_ptr<const SessionDocument> kEmpty =
       std::make_shared<const SessionDocument>();
   return kEmpty;
-}
-
-std::string BuildWriteRequestBody(const XblMultiplayerSession& s) {
-  const SessionDelta& d = s.delta;
-  json body = json::object();
-
-  if (s.etag.empty()) {
-    json sys = json::object();
-    if (d.max_members_count) sys["maxMembersCount"] = *d.max_members_count;
-    if (d.visibility) sys["visibility"] = SessionVisibilityName(*d.visibility);
-    if (d.initiators) {
-      json list = json::array();
-      for (uint64_t x : *d.initiators) list.push_back(std::to_string(x));
-      sys["initiators"] = std::move(list);
-    }
-    if (d.capabilities) sys["capabilities"] = *d.capabilities;
-    if (d.timeouts_set) {
-      sys["reservedRemovalTimeout"] = d.reserved_removal_timeout_ms;
-      sys["inactiveRemovalTimeout"] = d.inactive_removal_timeout_ms;
-      sys["readyRemovalTimeout"] = d.ready_removal_timeout_ms;
-      sys["sessionEmptyTimeout"] = d.session_empty_timeout_ms;
-    }
-    json constants = json::object();
-    if (!sys.empty()) constants["system"] = std::move(sys);
-    if (d.constants_custom) constants["custom"] = *d.constants_custom;
-    if (!constants.empty()) body["constants"] = std::move(constants);
-  }
-
-  json psys = json::object();
-  if (d.join_restriction) psys["joinRestriction"] = SessionRestrictionName(*d.join_restriction);
-  if (d.read_restriction) psys["readRestriction"] = SessionRestrictionName(*d.read_restriction);
-  if (d.closed) psys["closed"] = *d.closed;
-  if (d.locked) psys["locked"] = *d.locked;
-  if (d.keywords) psys["keywords"] = *d.keywords;
-  json properties = json::object();
-  if (!psys.empty()) properties["system"] = std::move(psys);
-  if (d.custom_dirty) {
-    properties["custom"] = CustomWithDeletions(s.doc->properties.custom, d.custom_deleted);
-  }
-  if (!properties.empty()) body["properties"] = std::move(properties);
-
-  json members = json::object();
-  if (d.me == SessionDelta::MeChange::kLeave) {
-    members["me"] = nullptr;
-  } else if (d.me == SessionDelta::MeChange::kUpdate) {
-    json me = json::object();
-    if (d.me_join)
-      me["constants"] = MemberConstants(s.xuid, d.me_initialize, d.me_custom_constants);
-    json me_props = json::object();
-    if (d.me_active) me_props["system"] = {{"active", *d.me_active}};
-    if (d.me_custom_dirty)
-      me_props["custom"] = CustomWithDeletions(d.me_custom, d.me_custom_deleted);
-    if (!me_props.empty()) me["properties"] = std::move(me_props);
-    members["me"] = std::move(me);
-  }
-  for (std::size_t i = 0; i < d.reservations.size(); ++i) {
-    const MemberReservation& r = d.reservations[i];
-    members["reserve_" + std::to_string(i)] = {
-        {"constants", MemberConstants(r.xuid, r.initialize, r.custom_constants)}};
-  }
-  if (!members.empty()) body["members"] = std::move(members);
-  return Dump(body);
 }
 
 uint64_t SessionXuid(const XblMultiplayerSession& s) { return s.xuid; }

@@ -50,92 +50,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "session/session_delta.h"
+#include "session/session_views.h"
 #include "sessionrig/response_parser.h"
 #include "sessionrig/session_document.h"
 #include "xsapi-c/multiplayer_c.h"
 
 namespace sessionrig {
-
-// A reservation recorded by XblMultiplayerSessionAddMemberReservation.
-struct MemberReservation {
-  uint64_t xuid = 0;
-  bool initialize = false;
-  std::optional<nlohmann::json> custom_constants;  // an object when set
-};
-
-// What the setters recorded; BuildWriteRequestBody serialises it.
-struct SessionDelta {
-  // constants.system / constants.custom: recorded only while there is no ETag.
-  std::optional<uint32_t> max_members_count;
-  std::optional<SessionVisibility> visibility;
-  std::optional<std::vector<uint64_t>> initiators;
-  std::optional<std::map<std::string, bool>> capabilities;
-  bool timeouts_set = false;
-  uint64_t reserved_removal_timeout_ms = 0;
-  uint64_t inactive_removal_timeout_ms = 0;
-  uint64_t ready_removal_timeout_ms = 0;
-  uint64_t session_empty_timeout_ms = 0;
-  std::optional<nlohmann::json> constants_custom;
-
-  // properties.system fields that were set.
-  std::optional<SessionRestriction> join_restriction;
-  std::optional<SessionRestriction> read_restriction;
-  std::optional<bool> closed;
-  std::optional<bool> locked;
-  std::optional<std::vector<std::string>> keywords;
-
-  // properties.custom: sent whole (the view's object, deleted keys as null).
-  bool custom_dirty = false;
-  std::set<std::string> custom_deleted;
-
-  // members."me".
-  enum class MeChange { kNone, kUpdate, kLeave };
-  MeChange me = MeChange::kNone;
-  bool me_join = false;  // constants.system {xuid, initialize}
-  bool me_initialize = false;
-  std::optional<nlohmann::json> me_custom_constants;
-  std::optional<bool> me_active;
-  bool me_custom_dirty = false;
-  nlohmann::json me_custom = nlohmann::json::object();  // the member's whole custom object
-  std::set<std::string> me_custom_deleted;
-
-  // members."reserve_N", N = position.
-  std::vector<MemberReservation> reservations;
-};
-
-// The C structs the getters return, and the storage their pointers point
-// into. Built once per state of the document; never resized after the build.
-struct SessionCViews {
-  XblMultiplayerSessionConstants constants{};
-  XblMultiplayerSessionProperties properties{};
-  XblMultiplayerSessionInfo info{};
-  std::vector<XblMultiplayerSessionMember> members;
-  const XblMultiplayerSessionMember* current_user = nullptr;
-
-  std::vector<uint64_t> initiators;
-  std::string constants_custom;
-  std::string cloud_compute_package;
-  std::vector<std::string> keyword_storage;
-  std::vector<const char*> keywords;
-  std::vector<uint32_t> turn;
-  std::string matchmaking_target_constants;
-  std::string matchmaking_connection;
-  std::vector<std::string> candidate_storage;
-  std::vector<const char*> candidates;
-  std::vector<uint32_t> owners;
-  std::string properties_custom;
-  std::string branch;
-  std::string correlation_id;
-  std::string search_handle;
-  struct MemberStrings {
-    std::string team;
-    std::string initial_team;
-    std::string custom_constants;
-    std::string secure_device_address;
-    std::string custom_properties;
-  };
-  std::vector<MemberStrings> member_strings;
-};
 
 // The shared, always-present empty document (local and deleted sessions).
 std::shared_ptr<const SessionDocument> EmptySessionDocument();
@@ -163,10 +84,6 @@ struct XblMultiplayerSession {
 };
 
 namespace sessionrig {
-
-// Body of the PUT for the handle's pending delta (spec section 3): "{}" if
-// nothing was changed. Compact JSON with keys in sorted order.
-std::string BuildWriteRequestBody(const XblMultiplayerSession& s);
 
 // The handle's user, session reference and ETag ("" if none). The references
 // stay valid while the caller holds a reference to the handle.
