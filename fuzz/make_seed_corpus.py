@@ -101,6 +101,25 @@ LONG_GAMERTAG_DOC = with_members(SPEC_DOC, {
     "0": {"constants": {"system": {"index": 0, "xuid": XUID1}},
           "gamertag": "ThisGamertagIsFarTooLong", "next": 1}},
     {"first": 0, "next": 1})
+# What the shipped SDK reads that sessionrig must read the same way.
+FIDELITY_DOC = with_members(dict(SPEC_DOC, constants={"system": {
+    "maxMembersCount": 8, "metrics": {"latency": True, "bandwidthDown": False,
+                                      "bandwidthUp": True, "custom": True, "future": 1}},
+    "custom": {}}), {
+    "0": {"constants": {"system": {"index": 0, "xuid": XUID1, "team": "blue"},
+                        "custom": {"matchmakingResult": {"initialTeam": "red"}}},
+          "properties": {"system": {"active": True}}, "turn": True,
+          "gamertag": "ABCDEFGHIJKLM\u20ac", "next": 1}},
+    {"first": 0, "next": 1, "count": 1, "accepted": 1, "active": 1})
+LARGE_ME_DOC = with_members(dict(SPEC_DOC, constants={"system": {
+    "maxMembersCount": 1000, "capabilities": {"large": True}}}), {
+    "me": {"constants": {"system": {"index": 417, "xuid": XUID1}},
+           "properties": {"system": {"active": True}}, "gamertag": "Me"}},
+    {"first": 0, "next": 640, "count": 512, "accepted": 512, "active": 500})
+NULL_NUMBERS_DOC = dict(SPEC_DOC, changeNumber=None, constants={"system": {
+    "version": None, "maxMembersCount": None, "inactiveRemovalTimeout": None,
+    "readyRemovalTimeout": 7000}, "custom": {"kept": True}})
+COUNT_MISMATCH_DOC = '{"contractVersion":107,"membersInfo":{"first":0,"next":2,"count":2}}'
 DEEP_DOC = '{"contractVersion":107,"properties":{"custom":{"deep":' + "[" * 40 + "]" * 40 + "}}}"
 DUP_KEY_DOC = '{"contractVersion":107,"changeNumber":1,"changeNumber":2}'
 BAD_UTF8_DOC = b'{"contractVersion":107,"branch":"\xc3\x28"}'
@@ -196,16 +215,22 @@ def write_result_seeds():
          + spec + plain),
         (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nETag: " + ETAG.encode()
          + b"\r\n\r\n" + doc_bytes(EMPTY_MEMBERS_DOC) + plain),
+        http_response(200, "OK", JSON_HEADERS, doc_bytes(FIDELITY_DOC)) + plain,
+        http_response(200, "OK", JSON_HEADERS, doc_bytes(LARGE_ME_DOC)) + plain,
+        http_response(412, "Precondition Failed", JSON_HEADERS, doc_bytes(LARGE_ME_DOC)) + plain,
+        http_response(200, "OK", JSON_HEADERS, doc_bytes(NULL_NUMBERS_DOC)) + plain,
+        http_response(200, "OK", JSON_HEADERS, COUNT_MISMATCH_DOC) + plain,
     ]
     return seeds
 
 
 def session_document_seeds():
     plain = b"\x00"
-    # Trailer with bit0: [list, string, gamertag, members, bytes/16, items, string, depth][flags]
-    tight = bytes([2, 16, 4, 3, 64, 8, 24, 6]) + b"\x01"
+    # Trailer with bit0: [list, string, members, bytes/16, items, string, depth][flags]
+    tight = bytes([2, 16, 3, 64, 8, 24, 6]) + b"\x01"
     docs = [SPEC_DOC, FULL_DOC, LOOP_DOC, NULL_MEMBER_DOC, NO_FIRST_DOC, XUID_OVERFLOW_DOC,
-            LONG_GAMERTAG_DOC, DEEP_DOC, DUP_KEY_DOC, BAD_UTF8_DOC, EMPTY_MEMBERS_DOC,
+            LONG_GAMERTAG_DOC, FIDELITY_DOC, LARGE_ME_DOC, NULL_NUMBERS_DOC, COUNT_MISMATCH_DOC,
+            DEEP_DOC, DUP_KEY_DOC, BAD_UTF8_DOC, EMPTY_MEMBERS_DOC,
             ESCAPES_DOC, "{}", "null", '{"members":[]}',
             '{"membersInfo":{"first":4294967296}}']
     seeds = [doc_bytes(d) + plain for d in docs]

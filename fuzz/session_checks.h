@@ -54,6 +54,22 @@ inline void CheckSessionLimits(const SessionDocument& d, const SessionLimits& li
                  (*cs.max_members_count >= 1 && *cs.max_members_count <= limits.max_members),
              "maxMembersCount " << *cs.max_members_count);
 
+  // membersInfo.count agrees with the members listed (a large session's
+  // "me" listing shows one of count members).
+  if (d.members_info.count) {
+    const auto& caps = d.constants.system.capabilities;
+    const bool large = caps && caps->count("large") != 0 && caps->at("large");
+    FUZZ_CHECK((d.members_as_me || large) ? *d.members_info.count >= d.members.size()
+                                          : *d.members_info.count == d.members.size(),
+               "membersInfo.count " << *d.members_info.count << " with " << d.members.size()
+                                    << " members");
+  }
+  if (d.members_as_me) {
+    FUZZ_CHECK(d.members.size() == 1, "a \"me\" listing of " << d.members.size() << " members");
+    check_string(d.members.front().gamertag, limits.max_string_bytes, "gamertag");
+    return;
+  }
+
   // The chain: members[0] is membersInfo.first, each `next` names the
   // following member, indices are distinct, and the chain leaves the member
   // set only at the end (membersInfo.next when both are present).
@@ -64,7 +80,7 @@ inline void CheckSessionLimits(const SessionDocument& d, const SessionLimits& li
   for (std::size_t i = 0; i < d.members.size(); ++i) {
     const SessionMember& m = d.members[i];
     FUZZ_CHECK(indices.insert(m.index).second, "duplicate member index " << m.index);
-    check_string(m.gamertag, limits.max_gamertag_bytes, "gamertag");
+    check_string(m.gamertag, limits.max_string_bytes, "gamertag");
     check_string(m.secure_device_address, limits.max_string_bytes, "secureDeviceAddress");
     check_string(m.join_time, limits.max_string_bytes, "joinTime");
     if (i + 1 < d.members.size()) {

@@ -5,7 +5,7 @@
 //   last byte   flags: bit0 use the fuzzer-chosen limits below, else defaults
 //   with bit0, the 8 bytes before (from the end): JSON max_depth, JSON
 //   max_string_bytes, JSON max_container_items, JSON max_bytes (x16),
-//   session max_members, max_gamertag_bytes, max_string_bytes, max_list_items
+//   session max_members, max_string_bytes, max_list_items
 //   (small values, each a byte, so every limit is reachable).
 //
 // Invariants:
@@ -126,7 +126,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     jl.max_container_items = in.Byte();
     jl.max_bytes = std::size_t{16} * in.Byte();
     sl.max_members = in.Byte();
-    sl.max_gamertag_bytes = in.Byte();
     sl.max_string_bytes = in.Byte();
     sl.max_list_items = in.Byte();
   }

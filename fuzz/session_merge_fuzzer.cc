@@ -20,12 +20,13 @@
 //    below membersInfo.next; xuids are distinct;
 //  - the `next` chain from membersInfo.first visits every member once, has
 //    no cycle, and ends at membersInfo.next;
-//  - membersInfo.count/accepted/active match the members;
+//  - membersInfo.count/accepted/active match the members; a member's `turn`
+//    is true exactly when properties.system.turn names it;
 //  - members never exceed maxMembersCount, and a write that adds members
 //    never passes the server cap;
 //  - after creation: constants unchanged, changeNumber + 1, membersInfo.next
 //    never decreases, indices are never reused, members other than the
-//    writer's are unchanged except their `next`, new members are the
+//    writer's are unchanged except their `next` and `turn`, new members are the
 //    writer's or reservations the delta asked for;
 //  - `deleted` exactly when the last member left and sessionEmptyTimeout is 0;
 //  - errors use the documented codes; the merge is a pure function (two
@@ -94,8 +95,11 @@ std::string XuidOf(const Json& member) {
   return x != nullptr && x->is_string() ? x->get<std::string>() : std::string();
 }
 
-Json WithoutNext(Json m) {
+// A member without what the service derives from the whole document
+// (`next` from the member set, `turn` from properties.system.turn).
+Json WithoutDerived(Json m) {
   m.erase("next");
+  m.erase("turn");
   return m;
 }
 
@@ -113,6 +117,10 @@ void CheckDocument(const Json& doc) {
   const auto max = Int(At(doc, {"constants", "system", "maxMembersCount"}));
   FUZZ_CHECK(max && *max >= 1 && *max <= 1000, "maxMembersCount");
 
+  std::set<int64_t> turn;
+  if (const Json* t = At(doc, {"properties", "system", "turn"}); t && t->is_array()) {
+    for (const Json& i : *t) turn.insert(Int(&i).value_or(-1));
+  }
   std::map<int64_t, const Json*> by_index;
   std::set<std::string> xuids;
   int64_t n_accepted = 0;
@@ -126,6 +134,11 @@ void CheckDocument(const Json& doc) {
     FUZZ_CHECK(!xuid.empty(), "member " << k << " without an xuid");
     FUZZ_CHECK(xuids.insert(xuid).second, "xuid " << xuid << " twice");
     by_index.emplace(index, &m);
+    // "turn" is true exactly for the members properties.system.turn names.
+    const Json* member_turn = At(m, {"turn"});
+    FUZZ_CHECK(turn.count(index) != 0 ? (member_turn != nullptr && *member_turn == true)
+                                      : member_turn == nullptr,
+               "turn of member " << k);
     const Json* reserved = At(m, {"reserved"});
     if (reserved == nullptr || !reserved->is_boolean() || !reserved->get<bool>()) ++n_accepted;
     const Json* act = At(m, {"properties", "system", "active"});
@@ -190,7 +203,8 @@ void CheckTransition(const Json* before, const Json& delta, const Json& after,
     if (XuidOf(m) == me) continue;
     auto it = members.find(k);
     FUZZ_CHECK(it != members.end(), "member " << k << " of another user was removed");
-    FUZZ_CHECK(WithoutNext(*it) == WithoutNext(m), "member " << k << " of another user changed");
+    FUZZ_CHECK(WithoutDerived(*it) == WithoutDerived(m),
+               "member " << k << " of another user changed");
   }
   for (const auto& [k, m] : members.items()) {
     if (old_members.contains(k)) continue;

@@ -18,13 +18,16 @@
 //    412 succeeds only with a valid session and write status OutOfSync.
 //  - The handle the Result call would return (MakeSessionFromResponse, as
 //    core/src/api does) shows the same write status, ETag, members (in chain
-//    order), current user and counters, and has no pending delta ("{}").
+//    order; a large session's "me" as the current user), current user,
+//    turn flags, gamertags (cut at a UTF-8 boundary), timeouts, metrics and
+//    counters, and has no pending delta ("{}").
 //  - A parsed session satisfies CheckSessionLimits and CheckRoundTrip.
 //  - The same bytes parse identically whole, re-assembled from fuzzer-chosen
 //    slices, and with garbage after the end of the view (see the header of
 //    http_response_split.h for what this proves and what it does not).
 //  - ParseGetResponse agrees with ParseWriteResponse except where the spec
 //    says they differ (write status, 412), and never reports a write status.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -161,7 +164,20 @@ void CheckHandle(const ParsedResponse& r, uint8_t member_pick) {
     FUZZ_CHECK(
         members[i].CustomConstantsJson != nullptr && members[i].CustomPropertiesJson != nullptr,
         "null member JSON");
-    if (xuid != 0 && members[i].Xuid == xuid && !me_found) {
+    FUZZ_CHECK(members[i].IsTurnAvailable == m.turn.value_or(false), "IsTurnAvailable");
+    // The gamertag is the model's, cut at a UTF-8 boundary to the buffer.
+    const std::string_view gamertag(members[i].Gamertag);
+    FUZZ_CHECK(
+        gamertag.size() <= kMaxGamertagBytes &&
+            std::string_view(m.gamertag.value_or("")).substr(0, gamertag.size()) == gamertag &&
+            gamertag.size() + 3 >=
+                std::min(m.gamertag.value_or("").size(), std::size_t{kMaxGamertagBytes}),
+        "gamertag " << gamertag << " of " << m.gamertag.value_or(""));
+    if (r.session->members_as_me) {
+      // A large session's listing is the caller alone.
+      FUZZ_CHECK(members[i].IsCurrentUser && me == &members[i], "\"me\" is not the current user");
+      me_found = true;
+    } else if (xuid != 0 && members[i].Xuid == xuid && !me_found) {
       me_found = true;
       FUZZ_CHECK(me != nullptr && me->Xuid == xuid, "current user not found");
     }
@@ -177,8 +193,20 @@ void CheckHandle(const ParsedResponse& r, uint8_t member_pick) {
   if (r.session != nullptr) {
     const SessionDocument& d = *r.session;
     FUZZ_CHECK(info->ChangeNumber == d.change_number.value_or(0), "ChangeNumber");
-    FUZZ_CHECK(c->MaxMembersInSession == d.constants.system.max_members_count.value_or(100),
-               "MaxMembersInSession");
+    const SessionConstantsSystem& cs = d.constants.system;
+    FUZZ_CHECK(c->MaxMembersInSession == cs.max_members_count.value_or(100), "MaxMembersInSession");
+    // Timeouts and metrics are what the document says (absent: 0 / false).
+    FUZZ_CHECK(c->MemberReservedTimeout == cs.reserved_removal_timeout.value_or(0) &&
+                   c->MemberInactiveTimeout == cs.inactive_removal_timeout.value_or(0) &&
+                   c->MemberReadyTimeout == cs.ready_removal_timeout.value_or(0) &&
+                   c->SessionEmptyTimeout == cs.session_empty_timeout.value_or(0),
+               "timeouts");
+    const SessionMetricsConstants metrics = cs.metrics.value_or(SessionMetricsConstants{});
+    FUZZ_CHECK(c->EnableMetricsLatency == metrics.latency.value_or(false) &&
+                   c->EnableMetricsBandwidthDown == metrics.bandwidth_down.value_or(false) &&
+                   c->EnableMetricsBandwidthUp == metrics.bandwidth_up.value_or(false) &&
+                   c->EnableMetricsCustom == metrics.custom.value_or(false),
+               "EnableMetrics*");
     FUZZ_CHECK(p->KeywordCount ==
                    (d.properties.system.keywords ? d.properties.system.keywords->size() : 0),
                "KeywordCount");
@@ -214,7 +242,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     limits.json.max_string_bytes = 24;
     limits.json.max_container_items = 8;
     limits.session.max_members = 3;
-    limits.session.max_gamertag_bytes = 4;
     limits.session.max_string_bytes = 16;
     limits.session.max_list_items = 2;
     limits.max_etag_bytes = 12;

@@ -31,11 +31,13 @@ void SetText(HttpResponse* r, unsigned status, std::string_view message) {
   r->body().push_back('\n');
 }
 
-void SetDocument(HttpResponse* r, unsigned status, const SessionView& view) {
+// The session as `caller` (an xuid, or "") is served it.
+void SetDocument(HttpResponse* r, unsigned status, const SessionView& view,
+                 std::string_view caller) {
   r->result(status);
   r->set(http::field::content_type, kJsonType);
   r->set(http::field::etag, boost::beast::string_view(view.etag.data(), view.etag.size()));
-  r->body() = *view.body;
+  r->body() = view.BodyFor(caller);
 }
 
 void SetRetryAfter(HttpResponse* r, std::chrono::seconds s) {
@@ -213,7 +215,7 @@ HandlerResult Handler::HandleRequest(const HttpRequest& req, const RequestInfo& 
       return;
     }
     if (method == http::verb::get) {
-      HandleGet(req, key, &res);
+      HandleGet(req, key, *caller, &res);
     } else {
       HandlePut(req, key, *caller, contract_version, &res);
     }
@@ -222,7 +224,8 @@ HandlerResult Handler::HandleRequest(const HttpRequest& req, const RequestInfo& 
   return out;
 }
 
-void Handler::HandleGet(const HttpRequest& req, const std::string& key, HttpResponse* res) {
+void Handler::HandleGet(const HttpRequest& req, const std::string& key, const std::string& caller,
+                        HttpResponse* res) {
   std::optional<SessionView> view = store_.Read(key);
   const std::string_view inm = Header(req, "if-none-match");
   bool any = false;
@@ -247,7 +250,7 @@ void Handler::HandleGet(const HttpRequest& req, const std::string& key, HttpResp
     res->set(http::field::etag, boost::beast::string_view(view->etag.data(), view->etag.size()));
     return;
   }
-  SetDocument(res, 200, *view);
+  SetDocument(res, 200, *view, caller);
 }
 
 void Handler::HandlePut(const HttpRequest& req, const std::string& key, const std::string& caller,
@@ -285,7 +288,7 @@ void Handler::HandlePut(const HttpRequest& req, const std::string& key, const st
     if (current &&
         std::find(pre.if_match.begin(), pre.if_match.end(), current->etag) == pre.if_match.end()) {
       if (metrics_ != nullptr) metrics_->PreconditionFailed();
-      SetDocument(res, 412, *current);
+      SetDocument(res, 412, *current, caller);
       return;
     }
   }
@@ -304,17 +307,17 @@ void Handler::HandlePut(const HttpRequest& req, const std::string& key, const st
   WriteResult w = store_.Write(key, pre, *delta, std::move(context));
   switch (w.outcome) {
     case WriteOutcome::kUpdated:
-      SetDocument(res, 200, *w.view);
+      SetDocument(res, 200, *w.view, caller);
       return;
     case WriteOutcome::kCreated:
-      SetDocument(res, 201, *w.view);
+      SetDocument(res, 201, *w.view, caller);
       return;
     case WriteOutcome::kDeleted:
       res->result(204);
       return;
     case WriteOutcome::kPreconditionFailed:
       if (w.view) {
-        SetDocument(res, 412, *w.view);
+        SetDocument(res, 412, *w.view, caller);
       } else {
         SetText(res, 412, "precondition failed: the session does not exist");
       }

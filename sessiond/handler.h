@@ -78,7 +78,8 @@ class Handler {
  private:
   HandlerResult HandleAdmin(const HttpRequest& request, std::string_view path,
                             const RequestInfo& info);
-  void HandleGet(const HttpRequest& request, const std::string& key, HttpResponse* response);
+  void HandleGet(const HttpRequest& req, const std::string& key, const std::string& caller,
+                 HttpResponse* res);
   void HandlePut(const HttpRequest& request, const std::string& key, const std::string& caller,
                  int contract_version, HttpResponse* response);
 

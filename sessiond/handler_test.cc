@@ -605,3 +605,50 @@ TEST_F(SessiondHandlerTest, ConcurrentInProcessWritersNeverShareAnEtag) {
 
 }  // namespace
 }  // namespace sessionrig::sessiond
+
+namespace sessionrig::sessiond {
+namespace {
+
+// A large session is served to each caller as "me" alone, in every answer
+// that carries the document (200, 201, 412, GET), under one ETag.
+TEST_F(SessiondHandlerTest, LargeSessionsListOnlyTheCallerAsMe) {
+  HttpResponse created =
+      Put("1",
+          R"({"constants":{"system":{"maxMembersCount":1000,"capabilities":{"large":true}}},)"
+          R"("members":{"me":{"properties":{"system":{"active":true}}}}})",
+          {{"If-None-Match", "*"}});
+  ASSERT_EQ(created.result_int(), 201u) << created.body();
+  EXPECT_EQ(Doc(created)["members"]["me"]["constants"]["system"]["xuid"], "1");
+  HttpResponse second = Put("2", kJoin);
+  ASSERT_EQ(second.result_int(), 200u) << second.body();
+  const Json doc = Doc(second);
+  ASSERT_EQ(doc["members"].size(), 1u);
+  EXPECT_EQ(doc["members"]["me"]["constants"]["system"]["xuid"], "2");
+  EXPECT_EQ(doc["membersInfo"]["count"], 2);
+
+  HttpResponse read = Get();  // as "1"
+  EXPECT_EQ(Doc(read)["members"]["me"]["constants"]["system"]["index"], 0);
+  HttpResponse stale = Put("2", kJoin, {{"If-Match", Etag(created)}});
+  ASSERT_EQ(stale.result_int(), 412u);
+  EXPECT_EQ(Doc(stale)["members"]["me"]["constants"]["system"]["xuid"], "2");
+  EXPECT_EQ(Etag(stale), Etag(read));
+  // What clients parse: one member, the caller.
+  ParsedResponse parsed = ParseGetResponse(
+      200, {{"Content-Type", "application/json"}, {"ETag", Etag(read)}}, read.body());
+  ASSERT_EQ(parsed.hr, S_OK) << parsed.detail.ToString();
+  EXPECT_TRUE(parsed.session->members_as_me);
+  ASSERT_EQ(parsed.session->members.size(), 1u);
+}
+
+// A null constant would make the shipped SDK drop every constant: refused,
+// naming the field, and nothing is created.
+TEST_F(SessiondHandlerTest, NullConstantsAreRefused) {
+  HttpResponse r = Put("1", R"({"constants":{"system":{"inactiveRemovalTimeout":null}}})");
+  EXPECT_EQ(r.result_int(), 400u);
+  EXPECT_NE(r.body().find("constants.system.inactiveRemovalTimeout is null"), std::string::npos)
+      << r.body();
+  EXPECT_EQ(Get().result_int(), 204u);
+}
+
+}  // namespace
+}  // namespace sessionrig::sessiond

@@ -97,10 +97,9 @@ Status OnlyKeys(const Json& object, std::initializer_list<const char*> allowed,
 }
 
 Status ValidateTimeout(const Json& v, const std::string& path) {
-  if (v.is_null()) return Status::Ok();
   auto i = AsInt(v);
   if (!i || *i < 0 || *i > mpsd::kMaxTimeoutMs) {
-    return WrongType(path, "null or an integer number of ms in [0, 10000000000]");
+    return WrongType(path, "an integer number of ms in [0, 10000000000]");
   }
   return Status::Ok();
 }
@@ -109,6 +108,16 @@ Status ValidateTimeout(const Json& v, const std::string& path) {
 Status ValidateConstantsSystem(const Json& sys, std::int64_t server_cap) {
   const std::string p = "constants.system";
   if (!sys.is_object()) return WrongType(p, "an object");
+  // A constant has a value: the shipped SDK, reading a null constant, fails
+  // and drops the rest of `constants` (custom included), so a document
+  // holding one would read differently through it (docs/protocol.md).
+  for (const auto& [k, v] : sys.items()) {
+    if (v.is_null()) {
+      return Status(StatusCode::kInvalidArgument,
+                    p + "." + k + " is null: constants need a value (the shipped SDK cannot " +
+                        "read a null constant; for \"never\" use a large timeout)");
+    }
+  }
   bool large = false;
   if (const Json* caps = Find(sys, "capabilities")) {
     if (!caps->is_object()) return WrongType(p + ".capabilities", "an object");
@@ -135,6 +144,14 @@ Status ValidateConstantsSystem(const Json& sys, std::int64_t server_cap) {
   }
   if (const Json* v = Find(sys, "initiators"); v && !IsStringArray(*v)) {
     return WrongType(p + ".initiators", "an array of strings");
+  }
+  if (const Json* m = Find(sys, "metrics")) {
+    if (!m->is_object()) return WrongType(p + ".metrics", "an object");
+    for (const char* k : {"latency", "bandwidthDown", "bandwidthUp", "custom"}) {
+      if (const Json* flag = Find(*m, k); flag && !flag->is_boolean()) {
+        return WrongType(p + ".metrics." + k, "a boolean");
+      }
+    }
   }
   for (const char* t : {"reservedRemovalTimeout", "inactiveRemovalTimeout", "readyRemovalTimeout",
                         "sessionEmptyTimeout"}) {
@@ -213,19 +230,31 @@ std::int64_t FindMemberByXuid(const Json& members, const std::string& xuid) {
   return -1;
 }
 
-// Recomputes `next` of every member and membersInfo from the member set.
+// Recomputes what the service derives from the member set: each member's
+// `next` and `turn` (true for the members properties.system.turn names,
+// absent for the others: clients read IsTurnAvailable from it), and
+// membersInfo.
 void Relink(Json& doc) {
   Json& members = doc["members"];
   Json& info = doc["membersInfo"];
   const std::int64_t next_index = info["next"].get<std::int64_t>();
   std::map<std::int64_t, std::string> order;
   for (const auto& [k, m] : members.items()) order.emplace(ParseIndex(k), k);
+  std::set<std::int64_t> turn;
+  if (const Json* t = Find(doc["properties"]["system"], "turn"); t && t->is_array()) {
+    for (const Json& i : *t) turn.insert(AsInt(i).value_or(-1));
+  }
   std::int64_t accepted = 0;
   std::int64_t active = 0;
   for (auto it = order.begin(); it != order.end(); ++it) {
     Json& m = members[it->second];
     auto following = std::next(it);
     m["next"] = following == order.end() ? next_index : following->first;
+    if (turn.count(it->first) != 0) {
+      m["turn"] = true;
+    } else {
+      m.erase("turn");
+    }
     if (!m.value("reserved", false)) ++accepted;
     const Json* act = Find(m["properties"]["system"], "active");
     if (act != nullptr && act->is_boolean() && act->get<bool>()) ++active;
@@ -465,6 +494,7 @@ Status ApplyReservation(Json& doc, const std::string& key, const Json& m, const 
 
 Status ApplyMembers(Json& doc, const Json& delta_members, const MergeContext& ctx) {
   if (!delta_members.is_object()) return WrongType("members", "an object");
+  const bool large = IsLargeSession(doc);
   const Json* me = nullptr;
   std::map<std::int64_t, std::string> reservations;  // in numeric order of N
   for (const auto& [k, v] : delta_members.items()) {
@@ -477,6 +507,12 @@ Status ApplyMembers(Json& doc, const Json& delta_members, const MergeContext& ct
       return Status(StatusCode::kInvalidArgument,
                     "members." + k + ": members are written as \"me\" or \"reserve_N\"");
     }
+  }
+  if (large && !reservations.empty()) {
+    // A large session shows each member only itself: no one writes others.
+    return Status(StatusCode::kConflict,
+                  "members." + reservations.begin()->second +
+                      ": a large session takes no reservations (members write only \"me\")");
   }
   if (me != nullptr) {
     if (Status s = ApplyMe(doc, *me, ctx); !s.ok()) return s;
@@ -681,6 +717,25 @@ bool RemoveMembers(Json* document, const std::vector<std::int64_t>& indices) {
   Relink(*document);
   (*document)["changeNumber"] = (*document)["changeNumber"].get<std::int64_t>() + 1;
   return true;
+}
+
+bool IsLargeSession(const Json& document) {
+  const Json* c = Find(document, "constants");
+  const Json* sys = c ? Find(*c, "system") : nullptr;
+  const Json* caps = sys ? Find(*sys, "capabilities") : nullptr;
+  const Json* large = caps ? Find(*caps, "large") : nullptr;
+  return large != nullptr && large->is_boolean() && large->get<bool>();
+}
+
+std::string RenderForCaller(const Json& document, std::string_view caller_xuid) {
+  Json shown = document;
+  Json members = Json::object();
+  if (!caller_xuid.empty()) {
+    const std::int64_t index = FindMemberByXuid(document["members"], std::string(caller_xuid));
+    if (index >= 0) members["me"] = document["members"][std::to_string(index)];
+  }
+  shown["members"] = std::move(members);
+  return DumpJson(shown);
 }
 
 std::int64_t SessionEmptyTimeoutMs(const Json& document) {

@@ -117,6 +117,16 @@ bool RemoveMembers(Json* document, const std::vector<std::int64_t>& indices);
 // ParseSessionDocument (kWrongType, kNullMember, kMissingField, kMemberChain).
 [[nodiscard]] Status CheckReadableByClients(const Json& document, std::size_t text_bytes);
 
+// True when the document's constants.system.capabilities.large is true.
+bool IsLargeSession(const Json& document);
+
+// A large session as `caller_xuid` is served it: the document with
+// `members` listing only the caller's member, keyed "me" (empty when the
+// caller is not a member, or unknown: ""). Clients read "me" as one member,
+// the current user; membersInfo keeps the whole session's counts.
+// REQUIRES: ValidateDocument(document).ok().
+std::string RenderForCaller(const Json& document, std::string_view caller_xuid);
+
 // Reads constants.system.sessionEmptyTimeout (ms): nullopt-like -1 when null
 // (never), else the value. REQUIRES: a valid document.
 std::int64_t SessionEmptyTimeoutMs(const Json& document);

@@ -478,3 +478,83 @@ TEST(SessiondReadable, JsonLimitsOfTheClient) {
 
 }  // namespace
 }  // namespace sessionrig::sessiond
+
+// ---- What clients read the same way the shipped SDK does (docs/protocol.md) ----
+
+namespace sessionrig::sessiond {
+namespace {
+
+TEST(SessiondMerge, NullConstantsAreRefusedNamingTheField) {
+  for (const char* field : {"inactiveRemovalTimeout", "sessionEmptyTimeout", "version",
+                            "maxMembersCount", "visibility"}) {
+    const Json delta = {{"constants", {{"system", {{field, nullptr}}}}}};
+    auto r = MergeDelta(nullptr, delta, Ctx());
+    ASSERT_FALSE(r.ok()) << field;
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << field;
+    EXPECT_NE(r.status().message().find(std::string("constants.system.") + field + " is null"),
+              std::string::npos)
+        << r.status().message();
+  }
+}
+
+TEST(SessiondMerge, MetricsConstantsAreTypedAndKept) {
+  Json doc = Apply(nullptr, Json::parse(R"({"constants":{"system":{"metrics":
+      {"latency":true,"bandwidthUp":false}}}})"),
+                   Ctx());
+  EXPECT_EQ(doc["constants"]["system"]["metrics"],
+            Json::parse(R"({"latency":true,"bandwidthUp":false})"));
+  auto bad = MergeDelta(
+      nullptr, Json::parse(R"({"constants":{"system":{"metrics":{"latency":1}}}})"), Ctx());
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("constants.system.metrics.latency"), std::string::npos);
+  EXPECT_FALSE(
+      MergeDelta(nullptr, Json::parse(R"({"constants":{"system":{"metrics":[]}}})"), Ctx()).ok());
+}
+
+TEST(SessiondMerge, MembersCarryTheirTurnFromPropertiesSystemTurn) {
+  Json doc = Apply(nullptr, Json::object(), Ctx());
+  doc = Apply(&doc, Join(), Ctx("100"));
+  doc = Apply(&doc, Join(), Ctx("200"));
+  EXPECT_FALSE(doc["members"]["0"].contains("turn"));
+  doc = Apply(&doc, Json::parse(R"({"properties":{"system":{"turn":[1]}}})"), Ctx("100"));
+  EXPECT_FALSE(doc["members"]["0"].contains("turn"));
+  EXPECT_EQ(doc["members"]["1"]["turn"], true);
+  doc = Apply(&doc, Json::parse(R"({"properties":{"system":{"turn":[0]}}})"), Ctx("100"));
+  EXPECT_EQ(doc["members"]["0"]["turn"], true);
+  EXPECT_FALSE(doc["members"]["1"].contains("turn"));
+  // Clients read IsTurnAvailable from it.
+  auto parsed = ParseSessionDocument(doc);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(parsed->members[0].turn, true);
+  EXPECT_FALSE(parsed->members[1].turn.has_value());
+}
+
+TEST(SessiondMerge, LargeSessionsAreServedToEachCallerAsMe) {
+  Json doc = Apply(nullptr, Json::parse(R"({"constants":{"system":{"maxMembersCount":1000,
+      "capabilities":{"large":true}}}})"),
+                   Ctx());
+  ASSERT_TRUE(IsLargeSession(doc));
+  for (const char* xuid : {"100", "200", "300"}) doc = Apply(&doc, Join(), Ctx(xuid));
+  const Json shown = Json::parse(RenderForCaller(doc, "200"));
+  ASSERT_EQ(shown["members"].size(), 1u);
+  EXPECT_EQ(shown["members"]["me"]["constants"]["system"]["index"], 1);
+  EXPECT_EQ(shown["members"]["me"]["constants"]["system"]["xuid"], "200");
+  EXPECT_EQ(shown["membersInfo"]["count"], 3);
+  auto parsed = ParseSessionDocument(shown);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_TRUE(parsed->members_as_me);
+  EXPECT_EQ(parsed->members.at(0).index, 1u);
+  // Someone who is not a member sees no one, and can still read it.
+  const Json stranger = Json::parse(RenderForCaller(doc, "999"));
+  EXPECT_TRUE(stranger["members"].empty());
+  EXPECT_TRUE(ParseSessionDocument(stranger).ok());
+  // Nobody writes other members of a large session.
+  auto reserve = MergeDelta(
+      &doc, Json::parse(R"({"members":{"reserve_0":{"constants":{"system":{"xuid":"400"}}}}})"),
+      Ctx("100"));
+  ASSERT_FALSE(reserve.ok());
+  EXPECT_EQ(reserve.status().code(), StatusCode::kConflict);
+}
+
+}  // namespace
+}  // namespace sessionrig::sessiond

@@ -101,6 +101,11 @@ Status ParseEntityTagList(std::string_view value, bool* any, std::vector<std::st
   return Status::Ok();
 }
 
+std::string SessionView::BodyFor(std::string_view caller_xuid) const {
+  if (large_document != nullptr) return RenderForCaller(*large_document, caller_xuid);
+  return body != nullptr ? *body : std::string();
+}
+
 std::string NowIso8601() {
   const auto now = std::chrono::system_clock::now();
   const auto ms =
@@ -195,6 +200,7 @@ void SessionStore::Commit(Session* s, Json doc, std::string text, SteadyClock::t
   s->doc = std::move(doc);
   s->view.body = std::make_shared<const std::string>(std::move(text));
   s->view.etag = NextEtag();
+  s->view.large_document = IsLargeSession(s->doc) ? std::make_shared<const Json>(s->doc) : nullptr;
   s->exists = true;
   // Timers: emptiness and reservations.
   const Json& members = s->doc["members"];

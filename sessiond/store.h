@@ -52,6 +52,12 @@ struct Preconditions {
 struct SessionView {
   std::shared_ptr<const std::string> body;
   std::string etag;
+  // Set for a large session (capabilities.large), which each caller is
+  // served differently (RenderForCaller): the document itself, immutable.
+  std::shared_ptr<const Json> large_document;
+
+  // The bytes to send to `caller_xuid` ("" when unknown).
+  std::string BodyFor(std::string_view caller_xuid) const;
 };
 
 enum class WriteOutcome {

@@ -63,6 +63,9 @@ struct ParsedResponse {
   // kUnavailable (503), kHttpStatus (any other failure status).
   Status detail;
   uint32_t http_status = 0;
+  // Members of `session` whose gamertag is longer than kMaxGamertagBytes
+  // (the C view cuts them; the caller counts them).
+  uint32_t gamertags_truncated = 0;
 };
 
 // Parses the response to a session PUT.

@@ -31,10 +31,15 @@ namespace sessionrig {
 // Limits that ParseSessionDocument enforces beyond those of the JSON codec.
 struct SessionLimits {
   std::size_t max_members = 1000;       // entries in `members` (kTooManyMembers)
-  std::size_t max_gamertag_bytes = 15;  // XBL_GAMERTAG_CHAR_SIZE - 1, bytes (kStringTooLong)
-  std::size_t max_string_bytes = 4096;  // any other typed string, bytes (kStringTooLong)
+  std::size_t max_string_bytes = 4096;  // any typed string, gamertags too, bytes (kStringTooLong)
   std::size_t max_list_items = 1000;    // keywords, initiators, turn, owners (kTooManyMembers)
 };
+
+// The bytes of a gamertag the C member struct holds (XBL_GAMERTAG_CHAR_SIZE
+// - 1). A longer gamertag is kept whole in the model and cut to this many
+// bytes, at a UTF-8 boundary, in the C view, as the shipped SDK cuts it
+// (docs/protocol.md "Reading a session"); responses count such gamertags.
+inline constexpr std::size_t kMaxGamertagBytes = 15;
 
 // constants.system.visibility.
 enum class SessionVisibility { kPrivate, kVisible, kOpen, kFull };
@@ -45,15 +50,16 @@ enum class SessionRestriction { kNone, kLocal, kFollowed };
 const char* SessionVisibilityName(SessionVisibility v);
 const char* SessionRestrictionName(SessionRestriction r);
 
-// A timeout of constants.system, in milliseconds. Three states: absent (the
-// service default applies), JSON null (never), or a value.
-struct SessionTimeout {
-  bool present = false;        // false: the field is absent
-  std::optional<uint64_t> ms;  // present && !ms: null, i.e. never
+// constants.system.metrics: the quality metrics the session's members
+// report (the C constants' EnableMetrics* flags).
+struct SessionMetricsConstants {
+  std::optional<bool> latency;         // latency
+  std::optional<bool> bandwidth_down;  // bandwidthDown
+  std::optional<bool> bandwidth_up;    // bandwidthUp
+  std::optional<bool> custom;          // custom
+  nlohmann::json extra = nlohmann::json::object();
 
-  static SessionTimeout Never() { return {true, std::nullopt}; }
-  static SessionTimeout Millis(uint64_t v) { return {true, v}; }
-  friend bool operator==(const SessionTimeout&, const SessionTimeout&) = default;
+  friend bool operator==(const SessionMetricsConstants&, const SessionMetricsConstants&) = default;
 };
 
 struct SessionConstantsSystem {
@@ -63,11 +69,14 @@ struct SessionConstantsSystem {
   std::optional<std::vector<uint64_t>> initiators;  // xuids (decimal strings in JSON)
   // Capability name ("connectivity", "large", "crossPlay", ...) -> value.
   std::optional<std::map<std::string, bool>> capabilities;
-  SessionTimeout reserved_removal_timeout;          // reservedRemovalTimeout
-  SessionTimeout inactive_removal_timeout;          // inactiveRemovalTimeout
-  SessionTimeout ready_removal_timeout;             // readyRemovalTimeout
-  SessionTimeout session_empty_timeout;             // sessionEmptyTimeout
-  nlohmann::json extra = nlohmann::json::object();  // untyped keys, verbatim
+  // Timeouts, milliseconds; absent (and JSON null: see ParseSessionDocument)
+  // when the document does not carry them.
+  std::optional<uint64_t> reserved_removal_timeout;  // reservedRemovalTimeout
+  std::optional<uint64_t> inactive_removal_timeout;  // inactiveRemovalTimeout
+  std::optional<uint64_t> ready_removal_timeout;     // readyRemovalTimeout
+  std::optional<uint64_t> session_empty_timeout;     // sessionEmptyTimeout
+  std::optional<SessionMetricsConstants> metrics;    // metrics
+  nlohmann::json extra = nlohmann::json::object();   // untyped keys, verbatim
 
   friend bool operator==(const SessionConstantsSystem&, const SessionConstantsSystem&) = default;
 };
@@ -131,12 +140,13 @@ struct SessionMember {
   nlohmann::json properties_custom = nlohmann::json::object();
   nlohmann::json properties_extra = nlohmann::json::object();
   // Top level of the member.
-  std::optional<std::string> gamertag;  // at most SessionLimits::max_gamertag_bytes
+  std::optional<std::string> gamertag;  // whole; the C view cuts it to kMaxGamertagBytes
   std::optional<bool> reserved;
   std::optional<uint32_t> active_title_id;  // a decimal string or a number in JSON
   std::optional<std::string> join_time;     // RFC 3339 timestamp
   std::optional<nlohmann::json> roles;      // an object when present
   std::optional<uint32_t> next;             // index of the following member
+  std::optional<bool> turn;                 // the service's "turn": IsTurnAvailable
   nlohmann::json extra = nlohmann::json::object();
 
   friend bool operator==(const SessionMember&, const SessionMember&) = default;
@@ -156,12 +166,20 @@ struct SessionDocument {
   // In `next`-chain order starting at members_info.first. Empty when the
   // document has no members (or no `members` key: the two are not told apart).
   std::vector<SessionMember> members;
+  // `members` was {"me": {...}}: a large session (capabilities.large) lists
+  // only the caller, keyed "me"; `members` then holds that one member (its
+  // index from constants.system.index, else 0) and there is no chain.
+  bool members_as_me = false;
   nlohmann::json extra = nlohmann::json::object();  // e.g. servers, roleTypes
 
   friend bool operator==(const SessionDocument&, const SessionDocument&) = default;
 };
 
-// Validates and types `doc`. Errors (the message names the field path):
+// Validates and types `doc`. A JSON null where a number is typed (a
+// timeout, maxMembersCount, a membersInfo count, changeNumber, a member's
+// next...) reads as absent, and its siblings are read as usual: a
+// deliberate difference from the shipped SDK, which drops the rest of the
+// object (docs/protocol.md). Errors (the message names the field path):
 //  kWrongType      a field has the wrong JSON type or is out of range (incl.
 //                  an xuid that is not a decimal uint64, a member key that is
 //                  not a canonical decimal index, an unknown enum string, a
@@ -174,7 +192,11 @@ struct SessionDocument {
 //  kMemberChain    constants.system.index differs from the member's key, or
 //                  the chain from membersInfo.first does not visit every
 //                  member exactly once (loop, skip, dangling `next`), or the
-//                  last member's `next` differs from membersInfo.next.
+//                  last member's `next` differs from membersInfo.next, or
+//                  membersInfo.count disagrees with `members` (it must equal
+//                  the members listed; in a large session, or with "me", be
+//                  at least that many);
+//  kWrongType      also: `members` mixes "me" with other keys.
 // Runs in time linear in the size of `doc`.
 [[nodiscard]] StatusOr<SessionDocument> ParseSessionDocument(const nlohmann::json& doc,
                                                              const SessionLimits& limits = {});

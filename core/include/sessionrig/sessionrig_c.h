@@ -68,3 +68,15 @@ struct SrContextArgs {
 // Creates a context. E_INVALIDARG for null args/out, xuid 0, or an endpoint
 // that is not an http:// or https:// URL. The caller owns the handle.
 STDAPI SrContextCreate(const SrContextArgs* args, XblContextHandle* context) XBL_NOEXCEPT;
+
+// What the core counted in this process since it started, for diagnostics
+// (loadgen reports them). Counts only grow.
+struct SrCoreCounters {
+  // Member gamertags longer than XblMultiplayerSessionMember::Gamertag holds
+  // (15 bytes) in accepted responses: the C view cuts them at a UTF-8
+  // boundary, as the shipped SDK does, rather than failing the response.
+  uint64_t GamertagsTruncated;
+};
+
+// Fills `counters`. E_INVALIDARG for null. Thread-safe.
+STDAPI SrGetCoreCounters(SrCoreCounters* counters) XBL_NOEXCEPT;

@@ -20,6 +20,7 @@
 
 #include "XAsyncProvider.h"
 #include "api/context.h"
+#include "api/core_counters.h"
 #include "session/session_handle.h"
 #include "session/session_request.h"
 #include "sessionrig/response_parser.h"
@@ -93,6 +94,7 @@ HRESULT CALLBACK ServiceCallProvider(XAsyncOp op, const XAsyncProviderData* data
         XAsyncComplete(data->async, parsed.hr, 0);
         return E_PENDING;
       }
+      CountTruncatedGamertags(parsed.gamertags_truncated);
       // GET of a missing session: success with no handle, as in the SDK.
       if (call->kind == CallKind::kWrite || parsed.session != nullptr) {
         call->result = MakeSessionFromResponse(call->xuid, call->reference, parsed);

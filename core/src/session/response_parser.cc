@@ -152,6 +152,7 @@ Status CheckContentType(const HeaderList& headers) {
 struct UsableSession {
   std::shared_ptr<const SessionDocument> session;
   std::string etag;
+  uint32_t gamertags_truncated = 0;
 };
 
 // The checks of the header comment, cheapest first; the body reaches the JSON
@@ -171,6 +172,9 @@ StatusOr<UsableSession> ParseSessionBody(const HeaderList& headers, std::string_
   if (!content_type.ok()) return content_type;
   StatusOr<SessionDocument> doc = ParseSessionDocument(body, limits.json, limits.session);
   if (!doc.ok()) return doc.status();
+  for (const SessionMember& m : doc->members) {
+    if (m.gamertag && m.gamertag->size() > kMaxGamertagBytes) ++out.gamertags_truncated;
+  }
   out.session = std::make_shared<const SessionDocument>(std::move(doc).value());
   return out;
 }
@@ -230,6 +234,7 @@ ParsedResponse Parse(bool is_write, uint32_t http_status, const HeaderList& head
     }
     r.session = std::move(s->session);
     r.etag = std::move(s->etag);
+    r.gamertags_truncated = s->gamertags_truncated;
     return r;
   }
 
@@ -247,6 +252,7 @@ ParsedResponse Parse(bool is_write, uint32_t http_status, const HeaderList& head
     r.hr = S_OK;
     r.session = std::move(s->session);
     r.etag = std::move(s->etag);
+    r.gamertags_truncated = s->gamertags_truncated;
     return r;
   }
   if (http_status == 403) {
@@ -255,6 +261,7 @@ ParsedResponse Parse(bool is_write, uint32_t http_status, const HeaderList& head
     if (s.ok()) {
       r.session = std::move(s->session);
       r.etag = std::move(s->etag);
+      r.gamertags_truncated = s->gamertags_truncated;
     }
   }
   r.detail = DetailForFailedStatus(http_status);

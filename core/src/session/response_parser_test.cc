@@ -293,10 +293,17 @@ TEST(ParseWriteResponse, MemberLimitsReachTheParser) {
       Write(200, JsonHeaders(), R"({"membersInfo":{"first":0},"members":{"0":{"next":1},"1":{}}})",
             limits);
   EXPECT_EQ(r.detail.code(), StatusCode::kTooManyMembers);
-  ParsedResponse gamertag =
-      Write(200, JsonHeaders(),
-            R"({"membersInfo":{"first":0},"members":{"0":{"gamertag":"0123456789ABCDEF"}}})");
-  EXPECT_EQ(gamertag.detail.code(), StatusCode::kStringTooLong);
+  // A gamertag longer than the C struct holds is accepted and counted (the
+  // view cuts it); one past the string limit fails the response.
+  ParsedResponse gamertag = Write(
+      200, JsonHeaders(),
+      R"({"membersInfo":{"first":0,"count":1},"members":{"0":{"gamertag":"0123456789ABCDEF"}}})");
+  EXPECT_EQ(gamertag.hr, S_OK) << gamertag.detail.ToString();
+  EXPECT_EQ(gamertag.gamertags_truncated, 1u);
+  ParsedResponse overlong = Write(200, JsonHeaders(),
+                                  R"({"membersInfo":{"first":0},"members":{"0":{"gamertag":")" +
+                                      std::string(4097, 'g') + R"("}}})");
+  EXPECT_EQ(overlong.detail.code(), StatusCode::kStringTooLong);
 }
 
 // ---- ETag ---------------------------------------------------------------------

@@ -56,10 +56,20 @@ Status ReadUint32(const json& v, const std::string& path, uint32_t* out) {
   return Status::Ok();
 }
 
+// A typed number that is JSON null reads as absent (the header's rule).
 template <typename T>
 Status ReadOptionalUint32(const json& v, const std::string& path, std::optional<T>* out) {
+  if (v.is_null()) return Status::Ok();
   uint32_t value = 0;
   SR_RETURN_IF_ERROR(ReadUint32(v, path, &value));
+  *out = value;
+  return Status::Ok();
+}
+
+Status ReadOptionalUint64(const json& v, const std::string& path, std::optional<uint64_t>* out) {
+  if (v.is_null()) return Status::Ok();
+  uint64_t value = 0;
+  SR_RETURN_IF_ERROR(ReadUint64(v, path, &value));
   *out = value;
   return Status::Ok();
 }
@@ -167,17 +177,6 @@ Status ReadIndexList(const json& v, const std::string& path, const SessionLimits
   return Status::Ok();
 }
 
-Status ReadTimeout(const json& v, const std::string& path, SessionTimeout* out) {
-  if (v.is_null()) {
-    *out = SessionTimeout::Never();
-    return Status::Ok();
-  }
-  uint64_t ms = 0;
-  SR_RETURN_IF_ERROR(ReadUint64(v, path, &ms));
-  *out = SessionTimeout::Millis(ms);
-  return Status::Ok();
-}
-
 bool VisibilityFromName(std::string_view name, SessionVisibility* out) {
   static constexpr SessionVisibility kAll[] = {SessionVisibility::kPrivate,
                                                SessionVisibility::kVisible,
@@ -216,6 +215,28 @@ Status ReadRestriction(const json& v, const std::string& path,
 
 // ---- Levels of the document -------------------------------------------------
 
+Status ParseMetrics(const json& obj, const std::string& path,
+                    std::optional<SessionMetricsConstants>* out) {
+  SR_RETURN_IF_ERROR(RequireObject(obj, path));
+  SessionMetricsConstants m;
+  for (auto it = obj.cbegin(); it != obj.cend(); ++it) {
+    const std::string p = Sub(path, it.key());
+    if (it.key() == "latency") {
+      SR_RETURN_IF_ERROR(ReadBool(it.value(), p, &m.latency));
+    } else if (it.key() == "bandwidthDown") {
+      SR_RETURN_IF_ERROR(ReadBool(it.value(), p, &m.bandwidth_down));
+    } else if (it.key() == "bandwidthUp") {
+      SR_RETURN_IF_ERROR(ReadBool(it.value(), p, &m.bandwidth_up));
+    } else if (it.key() == "custom") {
+      SR_RETURN_IF_ERROR(ReadBool(it.value(), p, &m.custom));
+    } else {
+      m.extra[it.key()] = it.value();
+    }
+  }
+  *out = std::move(m);
+  return Status::Ok();
+}
+
 Status ParseConstantsSystem(const json& obj, const std::string& path, const SessionLimits& limits,
                             SessionConstantsSystem* out) {
   SR_RETURN_IF_ERROR(RequireObject(obj, path));
@@ -227,7 +248,8 @@ Status ParseConstantsSystem(const json& obj, const std::string& path, const Sess
       SR_RETURN_IF_ERROR(ReadOptionalUint32(v, p, &out->version));
     } else if (key == "maxMembersCount") {
       SR_RETURN_IF_ERROR(ReadOptionalUint32(v, p, &out->max_members_count));
-      if (*out->max_members_count < 1 || *out->max_members_count > limits.max_members) {
+      if (out->max_members_count &&
+          (*out->max_members_count < 1 || *out->max_members_count > limits.max_members)) {
         return WrongType(p, "in 1.." + std::to_string(limits.max_members));
       }
     } else if (key == "visibility") {
@@ -260,13 +282,15 @@ Status ParseConstantsSystem(const json& obj, const std::string& path, const Sess
       }
       out->capabilities = std::move(caps);
     } else if (key == "reservedRemovalTimeout") {
-      SR_RETURN_IF_ERROR(ReadTimeout(v, p, &out->reserved_removal_timeout));
+      SR_RETURN_IF_ERROR(ReadOptionalUint64(v, p, &out->reserved_removal_timeout));
     } else if (key == "inactiveRemovalTimeout") {
-      SR_RETURN_IF_ERROR(ReadTimeout(v, p, &out->inactive_removal_timeout));
+      SR_RETURN_IF_ERROR(ReadOptionalUint64(v, p, &out->inactive_removal_timeout));
     } else if (key == "readyRemovalTimeout") {
-      SR_RETURN_IF_ERROR(ReadTimeout(v, p, &out->ready_removal_timeout));
+      SR_RETURN_IF_ERROR(ReadOptionalUint64(v, p, &out->ready_removal_timeout));
     } else if (key == "sessionEmptyTimeout") {
-      SR_RETURN_IF_ERROR(ReadTimeout(v, p, &out->session_empty_timeout));
+      SR_RETURN_IF_ERROR(ReadOptionalUint64(v, p, &out->session_empty_timeout));
+    } else if (key == "metrics") {
+      SR_RETURN_IF_ERROR(ParseMetrics(v, p, &out->metrics));
     } else {
       out->extra[key] = v;
     }
@@ -370,14 +394,20 @@ Status ParseMembersInfo(const json& obj, const std::string& path, MembersInfo* o
   return Status::Ok();
 }
 
-Status ParseMemberConstantsSystem(const json& sys, const std::string& p, SessionMember* out) {
+// `key_is_index`: the member's key was its index (out->index is set);
+// otherwise (the "me" of a large session) constants.system.index gives it.
+Status ParseMemberConstantsSystem(const json& sys, const std::string& p, bool key_is_index,
+                                  SessionMember* out) {
   SR_RETURN_IF_ERROR(RequireObject(sys, p));
   for (auto s = sys.cbegin(); s != sys.cend(); ++s) {
     const std::string sp = Sub(p, s.key());
     if (s.key() == "index") {
+      if (s.value().is_null()) continue;
       uint32_t index = 0;
       SR_RETURN_IF_ERROR(ReadUint32(s.value(), sp, &index));
-      if (index != out->index) {
+      if (!key_is_index) {
+        out->index = index;
+      } else if (index != out->index) {
         return Status(StatusCode::kMemberChain, sp + " is " + std::to_string(index) +
                                                     " but the member's key is " +
                                                     std::to_string(out->index));
@@ -395,10 +425,12 @@ Status ParseMemberConstantsSystem(const json& sys, const std::string& p, Session
   return Status::Ok();
 }
 
-Status ParseMemberConstants(const json& obj, const std::string& path, SessionMember* out) {
-  return ParseSection(
-      obj, path, &out->constants_custom, &out->constants_extra,
-      [&](const json& v, const std::string& p) { return ParseMemberConstantsSystem(v, p, out); });
+Status ParseMemberConstants(const json& obj, const std::string& path, bool key_is_index,
+                            SessionMember* out) {
+  return ParseSection(obj, path, &out->constants_custom, &out->constants_extra,
+                      [&](const json& v, const std::string& p) {
+                        return ParseMemberConstantsSystem(v, p, key_is_index, out);
+                      });
 }
 
 Status ParseMemberPropertiesSystem(const json& sys, const std::string& p,
@@ -428,9 +460,10 @@ Status ParseMemberProperties(const json& obj, const std::string& path, const Ses
                       });
 }
 
-// REQUIRES: out->index is already set from the member's key.
+// REQUIRES: out->index is already set from the member's key when
+// `key_is_index`.
 Status ParseMember(const json& obj, const std::string& path, const SessionLimits& limits,
-                   SessionMember* out) {
+                   bool key_is_index, SessionMember* out) {
   if (obj.is_null()) return Status(StatusCode::kNullMember, path + " is null");
   SR_RETURN_IF_ERROR(RequireObject(obj, path));
   for (auto it = obj.cbegin(); it != obj.cend(); ++it) {
@@ -438,16 +471,17 @@ Status ParseMember(const json& obj, const std::string& path, const SessionLimits
     const json& v = it.value();
     const std::string p = Sub(path, key);
     if (key == "constants") {
-      SR_RETURN_IF_ERROR(ParseMemberConstants(v, p, out));
+      SR_RETURN_IF_ERROR(ParseMemberConstants(v, p, key_is_index, out));
     } else if (key == "properties") {
       SR_RETURN_IF_ERROR(ParseMemberProperties(v, p, limits, out));
     } else if (key == "gamertag") {
-      SR_RETURN_IF_ERROR(ReadOptionalString(v, p, limits.max_gamertag_bytes, &out->gamertag));
+      SR_RETURN_IF_ERROR(ReadOptionalString(v, p, limits.max_string_bytes, &out->gamertag));
     } else if (key == "reserved") {
       SR_RETURN_IF_ERROR(ReadBool(v, p, &out->reserved));
     } else if (key == "activeTitleId") {
       // MPSD sends title ids as decimal strings; numbers are accepted too.
       uint64_t id = 0;
+      if (v.is_null()) continue;
       if (const auto* s = v.get_ptr<const json::string_t*>()) {
         if (!ParseDecimal(*s, /*canonical=*/false, std::numeric_limits<uint32_t>::max(), &id)) {
           return WrongType(p, "a decimal uint32 title id");
@@ -462,6 +496,8 @@ Status ParseMember(const json& obj, const std::string& path, const SessionLimits
       SR_RETURN_IF_ERROR(ReadOptionalObject(v, p, &out->roles));
     } else if (key == "next") {
       SR_RETURN_IF_ERROR(ReadOptionalUint32(v, p, &out->next));
+    } else if (key == "turn") {
+      SR_RETURN_IF_ERROR(ReadBool(v, p, &out->turn));
     } else {
       out->extra[key] = v;
     }
@@ -480,6 +516,14 @@ Status ParseMembers(const json& obj, const SessionLimits& limits, SessionDocumen
                                                    std::to_string(limits.max_members));
   }
   if (n == 0) return Status::Ok();
+  if (obj.contains("me")) {
+    if (n != 1) return WrongType("members", "either keyed by member indices or only \"me\"");
+    SessionMember me;
+    SR_RETURN_IF_ERROR(ParseMember(obj["me"], "members.me", limits, /*key_is_index=*/false, &me));
+    doc->members.push_back(std::move(me));
+    doc->members_as_me = true;
+    return Status::Ok();
+  }
 
   std::vector<SessionMember> parsed(n);
   std::unordered_map<uint32_t, std::size_t> slot_of_index;
@@ -492,7 +536,7 @@ Status ParseMembers(const json& obj, const SessionLimits& limits, SessionDocumen
       return WrongType(path, "keyed by a canonical decimal member index");
     }
     parsed[slot].index = static_cast<uint32_t>(index);
-    SR_RETURN_IF_ERROR(ParseMember(it.value(), path, limits, &parsed[slot]));
+    SR_RETURN_IF_ERROR(ParseMember(it.value(), path, limits, /*key_is_index=*/true, &parsed[slot]));
     // Keys are distinct strings and canonical, so indices are distinct.
     slot_of_index.emplace(parsed[slot].index, slot);
   }
@@ -556,13 +600,17 @@ void PutIfNonEmpty(json& parent, const char* key, json child) {
   parent[key] = std::move(child);
 }
 
-void PutTimeout(json& o, const char* key, const SessionTimeout& t) {
-  if (!t.present) return;
-  if (t.ms) {
-    o[key] = *t.ms;
-  } else {
-    o[key] = nullptr;
-  }
+void PutIfSet(json& o, const char* key, const std::optional<uint64_t>& v) {
+  if (v) o[key] = *v;
+}
+
+json ToJson(const SessionMetricsConstants& m) {
+  json out = BaseObject(m.extra);
+  if (m.latency) out["latency"] = *m.latency;
+  if (m.bandwidth_down) out["bandwidthDown"] = *m.bandwidth_down;
+  if (m.bandwidth_up) out["bandwidthUp"] = *m.bandwidth_up;
+  if (m.custom) out["custom"] = *m.custom;
+  return out;
 }
 
 json ToJson(const SessionConstants& c) {
@@ -581,10 +629,11 @@ json ToJson(const SessionConstants& c) {
     for (const auto& [name, on] : *s.capabilities) caps[name] = on;
     sys["capabilities"] = std::move(caps);
   }
-  PutTimeout(sys, "reservedRemovalTimeout", s.reserved_removal_timeout);
-  PutTimeout(sys, "inactiveRemovalTimeout", s.inactive_removal_timeout);
-  PutTimeout(sys, "readyRemovalTimeout", s.ready_removal_timeout);
-  PutTimeout(sys, "sessionEmptyTimeout", s.session_empty_timeout);
+  PutIfSet(sys, "reservedRemovalTimeout", s.reserved_removal_timeout);
+  PutIfSet(sys, "inactiveRemovalTimeout", s.inactive_removal_timeout);
+  PutIfSet(sys, "readyRemovalTimeout", s.ready_removal_timeout);
+  PutIfSet(sys, "sessionEmptyTimeout", s.session_empty_timeout);
+  if (s.metrics) sys["metrics"] = ToJson(*s.metrics);
 
   json out = BaseObject(c.extra);
   PutIfNonEmpty(out, "system", std::move(sys));
@@ -647,6 +696,7 @@ json ToJson(const SessionMember& m) {
   if (m.join_time) out["joinTime"] = *m.join_time;
   if (m.roles) out["roles"] = *m.roles;
   if (m.next) out["next"] = *m.next;
+  if (m.turn) out["turn"] = *m.turn;
   return out;
 }
 
@@ -765,9 +815,7 @@ StatusOr<SessionDocument> ParseSessionDocument(const nlohmann::json& root,
     } else if (key == "branch") {
       SR_RETURN_IF_ERROR(ReadOptionalString(v, key, limits.max_string_bytes, &doc.branch));
     } else if (key == "changeNumber") {
-      uint64_t change = 0;
-      SR_RETURN_IF_ERROR(ReadUint64(v, key, &change));
-      doc.change_number = change;
+      SR_RETURN_IF_ERROR(ReadOptionalUint64(v, key, &doc.change_number));
     } else if (key == "correlationId") {
       SR_RETURN_IF_ERROR(ReadOptionalString(v, key, limits.max_string_bytes, &doc.correlation_id));
     } else if (key == "searchHandle") {
@@ -789,6 +837,17 @@ StatusOr<SessionDocument> ParseSessionDocument(const nlohmann::json& root,
     }
   }
   if (members != nullptr) SR_RETURN_IF_ERROR(ParseMembers(*members, limits, &doc));
+  if (const std::optional<uint32_t>& count = doc.members_info.count) {
+    // A large session lists the caller alone ("me"), or no one to a reader
+    // who is not a member: then count is at least what is listed.
+    const auto& caps = doc.constants.system.capabilities;
+    const bool large = caps && caps->count("large") != 0 && caps->at("large");
+    const std::size_t listed = doc.members.size();
+    if ((doc.members_as_me || large) ? *count < listed : *count != listed) {
+      return Status(StatusCode::kMemberChain, "membersInfo.count is " + std::to_string(*count) +
+                                                  " but members lists " + std::to_string(listed));
+    }
+  }
   return doc;
 }
 
@@ -813,7 +872,11 @@ nlohmann::json SessionDocumentToJson(const SessionDocument& doc) {
   PutIfNonEmpty(out, "membersInfo", ToJson(doc.members_info));
   if (!doc.members.empty()) {
     json members = json::object();
-    for (const SessionMember& m : doc.members) members[std::to_string(m.index)] = ToJson(m);
+    if (doc.members_as_me) {
+      members["me"] = ToJson(doc.members.front());
+    } else {
+      for (const SessionMember& m : doc.members) members[std::to_string(m.index)] = ToJson(m);
+    }
     out["members"] = std::move(members);
   }
   return out;

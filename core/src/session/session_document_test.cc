@@ -73,8 +73,8 @@ TEST(SessionDocument, ParsesTheExample) {
   EXPECT_EQ(doc->constants.system.version, 1u);
   EXPECT_EQ(doc->constants.system.max_members_count, 8u);
   EXPECT_EQ(doc->constants.system.visibility, SessionVisibility::kOpen);
-  EXPECT_EQ(doc->constants.system.session_empty_timeout, SessionTimeout::Millis(0));
-  EXPECT_FALSE(doc->constants.system.reserved_removal_timeout.present);
+  EXPECT_EQ(doc->constants.system.session_empty_timeout, 0u);
+  EXPECT_FALSE(doc->constants.system.reserved_removal_timeout.has_value());
   EXPECT_EQ(doc->constants.custom, json({{"mode", "ctf"}}));
   EXPECT_EQ(doc->properties.system.join_restriction, SessionRestriction::kFollowed);
   EXPECT_EQ(doc->properties.system.closed, false);
@@ -109,9 +109,14 @@ TEST(SessionDocument, RoundTripsTheExample) {
 TEST(SessionDocument, RoundTripsEveryFieldAndKeepsUnknownOnes) {
   auto doc = ParseSessionDocument(std::string_view(kFullDocument));
   ASSERT_TRUE(doc.ok()) << doc.status().ToString();
-  EXPECT_EQ(doc->constants.system.inactive_removal_timeout, SessionTimeout::Never());
+  // A null number reads as absent, and its siblings are read as usual.
+  EXPECT_FALSE(doc->constants.system.inactive_removal_timeout.has_value());
+  EXPECT_EQ(doc->constants.system.ready_removal_timeout, 180000u);
   EXPECT_EQ(doc->constants.system.capabilities->at("crossPlay"), true);
-  EXPECT_EQ(doc->constants.system.extra, json({{"metrics", {{"latency", true}}}}));
+  ASSERT_TRUE(doc->constants.system.metrics.has_value());
+  EXPECT_EQ(doc->constants.system.metrics->latency, true);
+  EXPECT_FALSE(doc->constants.system.metrics->custom.has_value());
+  EXPECT_TRUE(doc->constants.system.extra.empty());
   EXPECT_EQ(doc->properties.system.keywords, (std::vector<std::string>{"ctf", "ranked"}));
   EXPECT_EQ(doc->extra.size(), 2u);  // servers, roleTypes
   ASSERT_EQ(doc->members.size(), 2u);
@@ -127,7 +132,7 @@ TEST(SessionDocument, RoundTripsEveryFieldAndKeepsUnknownOnes) {
   EXPECT_EQ(*again, *doc);
   // The untyped parts survive byte for byte.
   EXPECT_EQ(json::parse(text)["roleTypes"], json::parse(kFullDocument)["roleTypes"]);
-  EXPECT_EQ(json::parse(text)["constants"]["system"]["inactiveRemovalTimeout"], nullptr);
+  EXPECT_FALSE(json::parse(text)["constants"]["system"].contains("inactiveRemovalTimeout"));
 }
 
 TEST(SessionDocument, EmptyAndMemberlessDocumentsAreValid) {
@@ -195,9 +200,11 @@ TEST(SessionDocument, RefusesBadMemberFields) {
   EXPECT_EQ(CodeOf(with_member(R"({"properties":{"system":{"active":"yes"}}})")),
             StatusCode::kWrongType);
   EXPECT_EQ(CodeOf(with_member(R"({"roles":[]})")), StatusCode::kWrongType);
-  // Gamertag: 15 bytes fit (the C struct holds 15 + NUL); 16 do not.
-  EXPECT_EQ(CodeOf(with_member(R"({"gamertag":"ABCDEFGHIJKLMNO","next":1})")), StatusCode::kOk);
-  EXPECT_EQ(CodeOf(with_member(R"({"gamertag":"ABCDEFGHIJKLMNOP"})")), StatusCode::kStringTooLong);
+  // Gamertag: kept whole up to the string limit (the C view cuts it to its
+  // 15-byte buffer, as the SDK does); past the string limit it is refused.
+  EXPECT_EQ(CodeOf(with_member(R"({"gamertag":"ABCDEFGHIJKLMNOP","next":1})")), StatusCode::kOk);
+  EXPECT_EQ(CodeOf(with_member(R"({"gamertag":")" + std::string(4097, 'g') + R"("})")),
+            StatusCode::kStringTooLong);
   EXPECT_EQ(CodeOf(with_member(R"({"gamertag":7})")), StatusCode::kWrongType);
 }
 

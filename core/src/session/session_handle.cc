@@ -376,10 +376,10 @@ STDAPI XblMultiplayerSessionConstantsSetTimeouts(XblMultiplayerSessionHandle han
   if (!handle->etag.empty()) return E_UNEXPECTED;
   return Guard([&] {
     sessionrig::SessionConstantsSystem& cs = sessionrig::MutableDoc(handle).constants.system;
-    cs.reserved_removal_timeout = sessionrig::SessionTimeout::Millis(memberReservedTimeout);
-    cs.inactive_removal_timeout = sessionrig::SessionTimeout::Millis(memberInactiveTimeout);
-    cs.ready_removal_timeout = sessionrig::SessionTimeout::Millis(memberReadyTimeout);
-    cs.session_empty_timeout = sessionrig::SessionTimeout::Millis(sessionEmptyTimeout);
+    cs.reserved_removal_timeout = memberReservedTimeout;
+    cs.inactive_removal_timeout = memberInactiveTimeout;
+    cs.ready_removal_timeout = memberReadyTimeout;
+    cs.session_empty_timeout = sessionEmptyTimeout;
     SessionDelta& d = handle->delta;
     d.timeouts_set = true;
     d.reserved_removal_timeout_ms = memberReservedTimeout;

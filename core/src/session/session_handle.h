@@ -32,9 +32,10 @@
 //  - Keywords and property names must be valid UTF-8 (E_INVALIDARG).
 //  - CreateHandle returns null also for MaxMembersInSession > 1000, a
 //    Visibility outside the enum, or InitiatorXuids null with a count.
-//  - Getters: strings are never null ("" or "{}" when absent); timeouts that
-//    are absent show the service defaults (reserved 30000, inactive 0,
-//    ready 180000, sessionEmpty 0 ms), null (never) shows UINT64_MAX;
+//  - Getters report what the document says (docs/protocol.md "Reading a
+//    session"): absent timeouts are 0, absent JSON strings "{}" (custom) or
+//    "" (cloud compute package, matchmaking target constants), absent
+//    member TeamId/InitialTeam/SecureDeviceBaseAddress64 are null,
 //    MaxMembersInSession absent shows 100. A null handle gives null/Unknown.
 #pragma once
 

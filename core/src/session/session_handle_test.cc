@@ -36,7 +36,7 @@ TEST(SessionHandle, GettersReflectTheResponse) {
   EXPECT_EQ(c->MaxMembersInSession, 8u);
   EXPECT_EQ(c->Visibility, XblMultiplayerSessionVisibility::Open);
   EXPECT_EQ(c->SessionEmptyTimeout, 0u);
-  EXPECT_EQ(c->MemberReservedTimeout, 30000u);  // absent: service default
+  EXPECT_EQ(c->MemberReservedTimeout, 0u);  // absent: 0, what the document says
   EXPECT_EQ(json::parse(c->CustomJson), json({{"mode", "ctf"}}));
 
   const XblMultiplayerSessionProperties* p = XblMultiplayerSessionSessionProperties(h.get());

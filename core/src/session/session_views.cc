@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cstring>
-#include <limits>
+#include <optional>
+#include <string_view>
 
+#include "common/utf8.h"
 #include "session/enum_maps.h"
 #include "sessionrig/json_codec.h"
 #include "sessionrig/mpsd_defaults.h"
@@ -12,13 +14,6 @@ namespace sessionrig {
 namespace {
 
 using nlohmann::json;
-
-constexpr uint64_t kNeverMs = std::numeric_limits<uint64_t>::max();
-
-uint64_t TimeoutToC(const SessionTimeout& t, uint64_t default_ms) {
-  if (!t.present) return default_ms;
-  return t.ms ? *t.ms : kNeverMs;
-}
 
 time_t TimestampToC(const std::optional<std::string>& text) {
   int64_t seconds = 0;
@@ -32,21 +27,24 @@ bool Capability(const std::optional<std::map<std::string, bool>>& caps, const ch
   return it != caps->end() && it->second;
 }
 
-// A string member of `obj`, or "" if `obj` is not an object or has none.
-std::string StringField(const json& obj, const char* key) {
-  if (!obj.is_object()) return std::string();
+// A string member of `obj`, or nullopt if `obj` is not an object or has none.
+std::optional<std::string> StringField(const json& obj, const char* key) {
+  if (!obj.is_object()) return std::nullopt;
   auto it = obj.find(key);
-  if (it == obj.end() || !it->is_string()) return std::string();
+  if (it == obj.end() || !it->is_string()) return std::nullopt;
   return it->get_ref<const std::string&>();
 }
 
-// An object member of `obj` as JSON text, or "{}" if there is none.
+// An object member of `obj` as JSON text, or "" if there is none.
 std::string ObjectFieldJson(const json& obj, const char* key) {
-  if (!obj.is_object()) return "{}";
+  if (!obj.is_object()) return std::string();
   auto it = obj.find(key);
-  if (it == obj.end() || !it->is_object()) return "{}";
+  if (it == obj.end() || !it->is_object()) return std::string();
   return DumpJson(*it);
 }
+
+// The C string of an optional string: null when absent.
+const char* CStringOrNull(const std::optional<std::string>& s) { return s ? s->c_str() : nullptr; }
 
 bool BoolField(const json& obj, const char* key) {
   if (!obj.is_object()) return false;
@@ -75,14 +73,18 @@ std::unique_ptr<SessionCViews> BuildViews(const SessionDocument& doc, uint64_t u
   c.InitiatorXuidsCount = v->initiators.size();
   c.CustomJson = v->constants_custom.c_str();
   c.SessionCloudComputePackageConstantsJson = v->cloud_compute_package.c_str();
-  c.MemberReservedTimeout = TimeoutToC(
-      cs.reserved_removal_timeout, static_cast<uint64_t>(mpsd::kDefaultReservedRemovalTimeoutMs));
-  c.MemberInactiveTimeout = TimeoutToC(
-      cs.inactive_removal_timeout, static_cast<uint64_t>(mpsd::kDefaultInactiveRemovalTimeoutMs));
-  c.MemberReadyTimeout = TimeoutToC(cs.ready_removal_timeout,
-                                    static_cast<uint64_t>(mpsd::kDefaultReadyRemovalTimeoutMs));
-  c.SessionEmptyTimeout = TimeoutToC(cs.session_empty_timeout,
-                                     static_cast<uint64_t>(mpsd::kDefaultSessionEmptyTimeoutMs));
+  // What the document says, 0 when absent: the service's defaults are the
+  // service's business, the getters report the bytes (as the SDK does).
+  c.MemberReservedTimeout = cs.reserved_removal_timeout.value_or(0);
+  c.MemberInactiveTimeout = cs.inactive_removal_timeout.value_or(0);
+  c.MemberReadyTimeout = cs.ready_removal_timeout.value_or(0);
+  c.SessionEmptyTimeout = cs.session_empty_timeout.value_or(0);
+  if (cs.metrics) {
+    c.EnableMetricsLatency = cs.metrics->latency.value_or(false);
+    c.EnableMetricsBandwidthDown = cs.metrics->bandwidth_down.value_or(false);
+    c.EnableMetricsBandwidthUp = cs.metrics->bandwidth_up.value_or(false);
+    c.EnableMetricsCustom = cs.metrics->custom.value_or(false);
+  }
   c.SessionCapabilities.Connectivity = Capability(cs.capabilities, kCapConnectivity);
   c.SessionCapabilities.SuppressPresenceActivityCheck =
       Capability(cs.capabilities, kCapSuppressPresence);
@@ -104,7 +106,7 @@ std::unique_ptr<SessionCViews> BuildViews(const SessionDocument& doc, uint64_t u
   if (ps.owners) v->owners = *ps.owners;
   const json& mm = ps.matchmaking ? *ps.matchmaking : json::object();
   v->matchmaking_target_constants = ObjectFieldJson(mm, "targetSessionConstants");
-  v->matchmaking_connection = StringField(mm, "serverConnectionString");
+  v->matchmaking_connection = StringField(mm, "serverConnectionString").value_or(std::string());
   auto candidates = ps.extra.find("serverConnectionStringCandidates");
   if (candidates != ps.extra.end() && candidates->is_array()) {
     for (const json& item : *candidates) {
@@ -153,25 +155,27 @@ std::unique_ptr<SessionCViews> BuildViews(const SessionDocument& doc, uint64_t u
     const SessionMember& m = doc.members[i];
     SessionCViews::MemberStrings& s = v->member_strings[i];
     s.team = StringField(m.constants_system_extra, "team");
-    s.initial_team = StringField(m.constants_system_extra, "initialTeam");
+    // Matchmaking puts the member's team in its custom constants.
+    auto result = m.constants_custom.find("matchmakingResult");
+    if (result != m.constants_custom.end()) s.initial_team = StringField(*result, "initialTeam");
     s.custom_constants =
         DumpJson(m.constants_custom.is_object() ? m.constants_custom : json::object());
-    s.secure_device_address = m.secure_device_address.value_or(std::string());
     s.custom_properties =
         DumpJson(m.properties_custom.is_object() ? m.properties_custom : json::object());
     XblMultiplayerSessionMember& out = v->members[i];
     out.MemberId = m.index;
-    out.TeamId = s.team.c_str();
-    out.InitialTeam = s.initial_team.c_str();
+    out.TeamId = CStringOrNull(s.team);
+    out.InitialTeam = CStringOrNull(s.initial_team);
     out.Xuid = m.xuid.value_or(0);
     out.CustomConstantsJson = s.custom_constants.c_str();
-    out.SecureDeviceBaseAddress64 = s.secure_device_address.c_str();
+    out.SecureDeviceBaseAddress64 = CStringOrNull(m.secure_device_address);
     out.CustomPropertiesJson = s.custom_properties.c_str();
-    // Parsed documents hold at most 15 bytes; a hand-built one is cut to fit.
-    const std::string gamertag = m.gamertag.value_or(std::string());
-    const std::size_t len = std::min(gamertag.size(), sizeof(out.Gamertag) - 1);
-    std::memcpy(out.Gamertag, gamertag.data(), len);
-    out.Gamertag[len] = '\0';
+    // Cut to the buffer at a UTF-8 boundary, as the SDK cuts it.
+    static_assert(sizeof(out.Gamertag) == kMaxGamertagBytes + 1);
+    const std::string_view gamertag = TruncateUtf8(
+        m.gamertag ? std::string_view(*m.gamertag) : std::string_view(), kMaxGamertagBytes);
+    std::memcpy(out.Gamertag, gamertag.data(), gamertag.size());
+    out.Gamertag[gamertag.size()] = '\0';
     if (m.active.value_or(false)) {
       out.Status = XblMultiplayerSessionMemberStatus::Active;
     } else if (m.ready.value_or(false)) {
@@ -181,9 +185,10 @@ std::unique_ptr<SessionCViews> BuildViews(const SessionDocument& doc, uint64_t u
     } else {
       out.Status = XblMultiplayerSessionMemberStatus::Inactive;
     }
-    out.IsTurnAvailable = false;
-    for (uint32_t t : v->turn) out.IsTurnAvailable = out.IsTurnAvailable || t == m.index;
-    out.IsCurrentUser = user_xuid != 0 && m.xuid == user_xuid;
+    // The member's own "turn", which the service sets (not properties.system.turn).
+    out.IsTurnAvailable = m.turn.value_or(false);
+    // A large session lists only the caller, as "me".
+    out.IsCurrentUser = doc.members_as_me || (user_xuid != 0 && m.xuid == user_xuid);
     out.InitializeRequested = m.initialize.value_or(false);
     out.ActiveTitleId = m.active_title_id.value_or(0);
     out.JoinTime = TimestampToC(m.join_time);

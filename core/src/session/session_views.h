@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -43,10 +44,9 @@ struct SessionCViews {
   std::string correlation_id;
   std::string search_handle;
   struct MemberStrings {
-    std::string team;
-    std::string initial_team;
+    std::optional<std::string> team;          // null TeamId when absent
+    std::optional<std::string> initial_team;  // null InitialTeam when absent
     std::string custom_constants;
-    std::string secure_device_address;
     std::string custom_properties;
   };
   std::vector<MemberStrings> member_strings;
