@@ -1,6 +1,7 @@
 // Every fault injection kind, observed from a client over a real socket.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <string>
 #include <thread>
@@ -81,30 +82,51 @@ TEST_F(SessiondFaultServerTest, ErrorStatusesWithRetryAfter) {
   EXPECT_EQ(server_->handler().store().session_count(), 0u);  // nothing was served
 }
 
+// What a stall guarantees, whatever the machine's speed: a request that
+// arrives inside the window is answered no earlier than the window's end; one
+// sent after it is not held. (How promptly unheld requests are answered is
+// the machine's business, so there is no upper bound here.)
 TEST_F(SessiondFaultServerTest, StallHoldsEveryRequestUntilItEnds) {
-  SetFaultsOverHttp(R"(["stall=at:100ms,for:500ms"])");
+  constexpr auto kAt = milliseconds(300);
+  constexpr auto kFor = milliseconds(2000);
+  SetFaultsOverHttp(R"(["stall=at:300ms,for:2s"])");
   const auto installed = Clock::now();
+  const auto window_end = installed + kAt + kFor;
   HttpConnection c = Connect();
-  auto before = c.Request("GET", kUrl, As("1"));  // before the window: prompt
+  auto before = c.Request("GET", kUrl, As("1"));
   ASSERT_TRUE(before.ok());
-  EXPECT_LT(Clock::now() - installed, milliseconds(100) + milliseconds(80));
-  std::this_thread::sleep_for(milliseconds(100) - (Clock::now() - installed) + milliseconds(20));
-  // Two clients inside the window both wait for its end (~600 ms after install).
+  // Answered before the window opened: it was not held.
+  if (Clock::now() < installed + kAt) {
+    EXPECT_EQ(Injected(FaultKind::kStall), 0);
+  }
+  std::this_thread::sleep_until(installed + kAt + milliseconds(20));
+  // Two clients inside the window both wait for its end.
+  std::atomic<int> sent_inside{0};
   std::thread other([&] {
     HttpConnection c2 = Connect();
+    const bool inside = Clock::now() < window_end;
     auto r = c2.Request("PUT", kUrl, As("2"), kJoin);
     ASSERT_TRUE(r.ok());
-    EXPECT_GE(Clock::now() - installed, milliseconds(590));
+    if (inside) {
+      ++sent_inside;
+      EXPECT_GE(Clock::now(), window_end - milliseconds(10));
+    }
   });
+  const bool inside = Clock::now() < window_end;
   auto during = c.Request("GET", kUrl, As("1"));
   ASSERT_TRUE(during.ok());
-  EXPECT_GE(Clock::now() - installed, milliseconds(590));
+  if (inside) {
+    ++sent_inside;
+    EXPECT_GE(Clock::now(), window_end - milliseconds(10));
+  }
   other.join();
-  const auto t1 = Clock::now();
+  EXPECT_EQ(Injected(FaultKind::kStall), sent_inside.load());
+  // After the window: served, and not held.
+  std::this_thread::sleep_until(window_end + milliseconds(20));
   auto after = c.Request("GET", kUrl, As("1"));
   ASSERT_TRUE(after.ok());
-  EXPECT_LT(Clock::now() - t1, milliseconds(200));
-  EXPECT_EQ(Injected(FaultKind::kStall), 2);
+  EXPECT_EQ(after->status, 200u);
+  EXPECT_EQ(Injected(FaultKind::kStall), sent_inside.load());
 }
 
 TEST_F(SessiondFaultServerTest, TruncatedBody) {

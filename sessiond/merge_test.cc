@@ -278,31 +278,52 @@ Json ValidDoc() {
 }
 
 TEST(SessiondValidate, CatchesBrokenInvariants) {
+  // Each corruption is caught by the check meant for it: its own code and a
+  // message naming what is wrong.
   struct Case {
     const char* name;
     void (*corrupt)(Json&);
+    StatusCode code;
+    const char* message;
   };
   const Case cases[] = {
-      {"loop", [](Json& d) { d["members"]["1"]["next"] = 0; }},
-      {"self loop", [](Json& d) { d["members"]["1"]["next"] = 1; }},
-      {"skip", [](Json& d) { d["members"]["0"]["next"] = 2; }},
-      {"chain end", [](Json& d) { d["members"]["2"]["next"] = 7; }},
-      {"first", [](Json& d) { d["membersInfo"]["first"] = 1; }},
-      {"index mismatch", [](Json& d) { d["members"]["1"]["constants"]["system"]["index"] = 5; }},
-      {"duplicate xuid", [](Json& d) { d["members"]["1"]["constants"]["system"]["xuid"] = "1"; }},
-      {"count", [](Json& d) { d["membersInfo"]["count"] = 2; }},
-      {"active", [](Json& d) { d["membersInfo"]["active"] = 0; }},
-      {"null member", [](Json& d) { d["members"]["1"] = nullptr; }},
-      {"index beyond next", [](Json& d) { d["membersInfo"]["next"] = 2; }},
-      {"capacity", [](Json& d) { d["constants"]["system"]["maxMembersCount"] = 2; }},
-      {"wrong type", [](Json& d) { d["membersInfo"]["count"] = "3"; }},
-      {"missing members", [](Json& d) { d.erase("members"); }},
-      {"bad key", [](Json& d) { d["members"]["x"] = d["members"]["0"]; }},
+      {"loop", [](Json& d) { d["members"]["1"]["next"] = 0; }, StatusCode::kMemberChain,
+       "members.1.next does not ascend"},
+      {"self loop", [](Json& d) { d["members"]["1"]["next"] = 1; }, StatusCode::kMemberChain,
+       "members.1.next does not ascend"},
+      {"skip", [](Json& d) { d["members"]["0"]["next"] = 2; }, StatusCode::kMemberChain,
+       "members.0.next skips member 1"},
+      {"chain end", [](Json& d) { d["members"]["2"]["next"] = 7; }, StatusCode::kMemberChain,
+       "members.2.next skips member 3"},
+      {"first", [](Json& d) { d["membersInfo"]["first"] = 1; }, StatusCode::kMemberChain,
+       "misses members"},
+      {"index mismatch", [](Json& d) { d["members"]["1"]["constants"]["system"]["index"] = 5; },
+       StatusCode::kMemberChain, "members.1.constants.system.index differs from the key"},
+      {"duplicate xuid", [](Json& d) { d["members"]["1"]["constants"]["system"]["xuid"] = "1"; },
+       StatusCode::kMemberChain, "xuid is already a member"},
+      {"count", [](Json& d) { d["membersInfo"]["count"] = 2; }, StatusCode::kMemberChain,
+       "count/accepted/active disagree"},
+      {"active", [](Json& d) { d["membersInfo"]["active"] = 0; }, StatusCode::kMemberChain,
+       "count/accepted/active disagree"},
+      {"null member", [](Json& d) { d["members"]["1"] = nullptr; }, StatusCode::kNullMember,
+       "members.1 is null"},
+      {"index beyond next", [](Json& d) { d["membersInfo"]["next"] = 2; }, StatusCode::kMemberChain,
+       "index not below membersInfo.next"},
+      {"capacity", [](Json& d) { d["constants"]["system"]["maxMembersCount"] = 2; },
+       StatusCode::kTooManyMembers, "exceed maxMembersCount 2"},
+      {"wrong type", [](Json& d) { d["membersInfo"]["count"] = "3"; }, StatusCode::kWrongType,
+       "membersInfo.count"},
+      {"missing members", [](Json& d) { d.erase("members"); }, StatusCode::kMissingField,
+       "members"},
+      {"bad key", [](Json& d) { d["members"]["x"] = d["members"]["0"]; }, StatusCode::kMemberChain,
+       "members.x: key is not an index"},
   };
   for (const Case& c : cases) {
     Json doc = ValidDoc();
     c.corrupt(doc);
-    EXPECT_FALSE(ValidateDocument(doc).ok()) << c.name;
+    const Status s = ValidateDocument(doc);
+    EXPECT_EQ(s.code(), c.code) << c.name << ": " << s.ToString();
+    EXPECT_NE(s.message().find(c.message), std::string::npos) << c.name << ": " << s.ToString();
   }
 }
 

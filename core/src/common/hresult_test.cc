@@ -2,16 +2,34 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <fstream>
+#include <map>
+#include <regex>
 #include <string>
 
 #include "sessionrig/status.h"
 
-TEST(HResult, NamesEveryCodeTheCoreReturns) {
-  EXPECT_STREQ(SrHResultToString(S_OK), "S_OK");
-  EXPECT_STREQ(SrHResultToString(HTTP_E_STATUS_PRECOND_FAILED), "HTTP_E_STATUS_PRECOND_FAILED");
-  EXPECT_STREQ(SrHResultToString(WEB_E_INVALID_JSON_STRING), "WEB_E_INVALID_JSON_STRING");
-  EXPECT_STREQ(SrHResultToString(SR_E_CONNECTION_REFUSED), "SR_E_CONNECTION_REFUSED");
-  EXPECT_STREQ(SrHResultToString(E_ILLEGAL_METHOD_CALL), "E_ILLEGAL_METHOD_CALL");
+// The list of codes is hresult.h itself: every `#define NAME ((HRESULT)v)`
+// in it must be named NAME by SrHResultToString, and no two share a value.
+// A code added to the header without a name fails here.
+TEST(HResult, NamesEveryCodeTheHeaderDefines) {
+  std::ifstream header(SESSIONRIG_HRESULT_HEADER);
+  ASSERT_TRUE(header.good()) << SESSIONRIG_HRESULT_HEADER;
+  const std::regex define(R"(^#define ([A-Z0-9_]+) \(\(HRESULT\)(0x[0-9A-Fa-f]+|[0-9]+)L?\))");
+  std::map<std::int64_t, std::string> by_value;
+  std::string line;
+  while (std::getline(header, line)) {
+    std::smatch m;
+    if (!std::regex_search(line, m, define)) continue;
+    const auto value =
+        static_cast<HRESULT>(static_cast<std::uint32_t>(std::stoul(m[2].str(), nullptr, 0)));
+    EXPECT_EQ(std::string(SrHResultToString(value)), m[1].str());
+    EXPECT_TRUE(by_value.emplace(value, m[1].str()).second)
+        << m[1].str() << " has the value of " << by_value[value];
+  }
+  // Generic, HTTP, JSON and transport codes: all of them, not a sample.
+  EXPECT_GE(by_value.size(), 65u);
   EXPECT_EQ(std::string(SrHResultToString(static_cast<HRESULT>(0x80AB0001u))),
             "HRESULT(0x80AB0001)");
 }
