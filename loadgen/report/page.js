@@ -659,18 +659,6 @@
       ];
     }), true);
 
-    const per = section(root, 'runs', 'Per run');
-    const head = ['metric'].concat(runs.base.map((x, i) => 'base ' + (i + 1)), runs.new.map((x, i) => 'new ' + (i + 1)));
-    table(per, 'Each run\'s value (base ' + runs.base.map((x, i) => (i + 1) + ': ' + x.source).join(', ') +
-      '; new ' + runs.new.map((x, i) => (i + 1) + ': ' + x.source).join(', ') + ')', head,
-      metrics.map((m) => [m.label].concat(m.base || [], m.new || [])), true);
-
-    const diff = section(root, 'differences', 'Percentile by percentile', 'Medians of the runs of each side.');
-    table(diff, 'Differences', ['', 'base', 'new', 'new - base', 'change'], (r.differences || []).map((x) => [
-      x.name + (x.unit ? ' (' + x.unit + ')' : ''), x.base, x.new, x.new - x.base,
-      x.base ? signedPercent((x.new - x.base) / Math.abs(x.base)) : '\u2013',
-    ]), true);
-
     const ch = section(root, 'compare-charts', 'Spectra and series, overlaid',
       'Baseline in blue (solid), new in orange (dashed).');
     const grid = h('div', {class: 'charts'});
@@ -700,14 +688,26 @@
       };
       const style = (o) => ({color: o.side === 'base' ? '#0072B2' : '#D55E00', dash: o.side === 'base' ? [] : [8, 4], width: 1.5});
       chart(grid, {
-        id: 'chart-compare-p99', title: 'Write p99 per interval, every run (ms)', x: xs, xLabel: 's', yLabel: 'ms',
+        id: 'chart-compare-p99', title: 'Write p99 per interval, every run (ms)', x: xs, xLabel: 'time (s)', yLabel: 'ms',
         series: ot.map((o) => Object.assign({label: o.side + ' ' + o.run, values: align(o, 'p99')}, style(o))),
       });
       chart(grid, {
-        id: 'chart-compare-throughput', title: 'Writes per second, every run', x: xs, xLabel: 's', yLabel: 'writes/s',
+        id: 'chart-compare-throughput', title: 'Writes per second, every run', x: xs, xLabel: 'time (s)', yLabel: 'writes/s',
         series: ot.map((o) => Object.assign({label: o.side + ' ' + o.run, values: align(o, 'writes_per_s')}, style(o))),
       });
     }
+    const per = section(root, 'runs', 'Per run');
+    const head = ['metric'].concat(runs.base.map((x, i) => 'base ' + (i + 1)), runs.new.map((x, i) => 'new ' + (i + 1)));
+    table(per, 'Each run\'s value (base ' + runs.base.map((x, i) => (i + 1) + ': ' + x.source).join(', ') +
+      '; new ' + runs.new.map((x, i) => (i + 1) + ': ' + x.source).join(', ') + ')', head,
+      metrics.map((m) => [m.label].concat(m.base || [], m.new || [])), true);
+
+    const diff = section(root, 'differences', 'Percentile by percentile', 'Medians of the runs of each side.');
+    table(diff, 'Differences', ['', 'base', 'new', 'new - base', 'change'], (r.differences || []).map((x) => [
+      x.name + (x.unit ? ' (' + x.unit + ')' : ''), x.base, x.new, x.new - x.base,
+      x.base ? signedPercent((x.new - x.base) / Math.abs(x.base)) : '\u2013',
+    ]), true);
+
     const foot = h('footer');
     foot.appendChild(h('p', {text: 'Written by loadgen compare ' + ((d.generator && d.generator.version) || '') +
       ' with uPlot ' + ((d.generator && d.generator.uplot) || '') + ', inlined: this file makes no request.'}));
