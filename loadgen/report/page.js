@@ -630,7 +630,9 @@
       badge(list, 'bad', 'compare', '\u2717', 'REGRESSION', 'beyond --max-regression: ' +
         metrics.filter((m) => m.fails).map((m) => m.key).join(', ') + ' (exit 99)');
     } else if (worse.length) {
-      badge(list, 'warn', 'compare', '!', 'WORSE', 'significantly worse: ' + worse.map((m) => m.key).join(', ') + ' (within the bounds)');
+      const bounded = metrics.some((m) => m.bound !== null && m.bound !== undefined);
+      badge(list, 'warn', 'compare', '!', 'WORSE', 'significantly worse: ' + worse.map((m) => m.key).join(', ') +
+        (bounded ? ' (within the --max-regression bounds)' : ' (no --max-regression bound was set)'));
     } else {
       badge(list, 'ok', 'compare', '\u2713', 'NO SIGNIFICANT REGRESSION', 'no metric is significantly worse');
     }
