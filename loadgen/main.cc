@@ -473,10 +473,13 @@ int Main(int argc, char** argv) {
 
   CLI::App* compare = app.add_subcommand(
       "compare",
-      "is NEW slower than BASE? loadgen compare BASE.json... -- NEW.json...: per metric, "
-      "Mann-Whitney U across runs with the median change and its confidence interval "
-      "(one run a side: differences, and batch means of per-interval values); exit 99 "
-      "when a metric regresses significantly beyond its --max-regression bound");
+      "is NEW slower than BASE? compare BASE.json... -- NEW.json... (exit 99: a significant "
+      "regression beyond --max-regression)");
+  compare->footer(
+      "Several runs a side: per metric, the Mann-Whitney U test across runs, the median change "
+      "(Hodges-Lehmann) with its confidence interval, \"~\" when not significant. One run a "
+      "side: the differences, a warning, and batch means of the per-interval values. "
+      "loadgen/README.md, \"Comparing runs\", has the method and its limits.");
   std::vector<std::string> compare_files;
   std::string compare_html;
   std::string compare_json;
