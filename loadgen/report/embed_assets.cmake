@@ -15,9 +15,10 @@ foreach(f dist/uPlot.iife.min.js dist/uPlot.min.css package.json LICENSE)
   endif()
 endforeach()
 if(_missing)
+  list(JOIN _missing "\n    " _missing_text)
   message(FATAL_ERROR
-    "loadgen's HTML report inlines uPlot, and it is not installed:\n"
-    "  missing ${_missing}\n"
+    "loadgen's HTML report inlines uPlot, and it is not installed: missing\n"
+    "    ${_missing_text}\n"
     "Install the npm packages pinned by loadgen/report/package-lock.json:\n"
     "  loadgen/report/setup.sh      (npm ci; scripts/setup runs it)")
 endif()
