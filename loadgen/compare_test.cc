@@ -413,6 +413,45 @@ TEST(CompareTest, OneRunASideWarnsAndUsesBatchMeans) {
   EXPECT_FALSE(none->regression);
 }
 
+TEST(CompareTest, DirectionAndBoundsPerMetric) {
+  // Throughput down 20%, conflicts up from none, p99 unchanged: 5 runs a side.
+  std::vector<json> base, next;
+  for (int i = 0; i < 5; ++i) {
+    const double jitter = 1.0 + 0.01 * i;
+    base.push_back(MiniSummary(3, 6, 12 * jitter, 500 * jitter, 0.0, 1.0));
+    next.push_back(MiniSummary(3, 6, 12 * jitter, 400 * jitter, 0.01 * jitter, 1.0));
+  }
+  CompareOptions options;
+  ASSERT_TRUE(ParseMaxRegression("all=10%", &options.max_regression).ok());
+  StatusOr<CompareResult> r = Compare(base, next, options);
+  ASSERT_TRUE(r.ok());
+  std::map<std::string, const MetricResult*> by_key;
+  for (const MetricResult& m : r->metrics) by_key[m.key] = &m;
+  ASSERT_EQ(by_key.count("read_p99"), 0u);            // no run read
+  EXPECT_EQ(by_key["throughput"]->verdict, "worse");  // higher is better
+  EXPECT_NEAR(by_key["throughput"]->relative, -0.2, 0.01);
+  EXPECT_TRUE(by_key["throughput"]->fails);
+  EXPECT_EQ(by_key["conflict_rate"]->verdict, "worse");
+  EXPECT_FALSE(by_key["conflict_rate"]->has_relative);  // from zero: no percentage
+  EXPECT_TRUE(by_key["conflict_rate"]->fails);
+  EXPECT_EQ(by_key["p99"]->verdict, "~");
+  EXPECT_FALSE(by_key["p99"]->fails);
+  EXPECT_EQ(by_key["attempts"]->verdict, "~");  // all tied
+  EXPECT_TRUE(r->regression);
+  // The same drop in the other direction is an improvement, never a failure.
+  StatusOr<CompareResult> back = Compare(next, base, options);
+  ASSERT_TRUE(back.ok());
+  for (const MetricResult& m : back->metrics) {
+    if (m.key == "throughput" || m.key == "conflict_rate") {
+      EXPECT_EQ(m.verdict, "better") << m.key;
+    }
+  }
+  EXPECT_FALSE(back->regression);
+  // An unknown bound is refused by Compare too.
+  options.max_regression["p98"] = 0.1;
+  EXPECT_FALSE(Compare(base, next, options).ok());
+}
+
 TEST(CompareTest, WarnsWhenTooFewRunsForSignificance) {
   std::mt19937_64 rng(1);
   const Sides s = DrawRuns(rng, 3, 0.05, 2.0);
