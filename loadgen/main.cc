@@ -6,6 +6,15 @@
 //               [--target URL --token-file F] [--rate N | --stages S | --vus N]
 //               [--duration 30s] ... (loadgen run --help lists every flag)
 //   loadgen merge A.json B.json ... [--json OUT] [--hgrm OUT] [--threshold EXPR]...
+//               [--html OUT]
+//   loadgen report SUMMARY.json --html OUT
+//   loadgen compare BASE.json... -- NEW.json... [--html OUT] [--json OUT]
+//               [--max-regression p99=10%,...] [--alpha 0.05] [--min-effect 1%]
+//
+// `run --html`, `merge --html` and `report` write the self-contained HTML
+// report (loadgen/report/report.h); `compare` says whether NEW is slower
+// than BASE, with statistics (loadgen/compare.h), and exits 99 when a
+// metric regresses significantly beyond its --max-regression bound.
 //
 // Output: progress on stderr (a live line on a terminal, periodic lines
 // otherwise), the end-of-run summary on stdout, files as asked.
@@ -31,7 +40,9 @@
 
 #include <CLI/CLI.hpp>
 
+#include "loadgen/compare.h"
 #include "loadgen/config.h"
+#include "loadgen/report/report.h"
 #include "loadgen/runner.h"
 #include "loadgen/summary.h"
 #include "loadgen/thresholds.h"
@@ -191,9 +202,38 @@ std::string DescribeLoad(const Config& c) {
   return out.str();
 }
 
+// The load model for the report header: DescribeLoad on one line.
+std::string LoadForReport(const Config& config) {
+  std::string text = DescribeLoad(config);
+  constexpr std::string_view kPrefix = "  load: ";
+  if (text.rfind(kPrefix, 0) == 0) text.erase(0, kPrefix.size());
+  std::string out;
+  bool space = false;
+  for (char c : text) {
+    if (c == '\n' || c == ' ') {
+      space = !out.empty();
+      continue;
+    }
+    if (space) out.push_back(' ');
+    space = false;
+    out.push_back(c);
+  }
+  return out;
+}
+
+// --html for run, merge and report. Returns 0 or kExitUsage.
+int WriteHtml(const std::string& path, const nlohmann::json& summary,
+              const ReportContext& context) {
+  StatusOr<std::string> html = RenderReportHtml(summary, context);
+  if (!html.ok()) return Fail("--html: " + html.status().message());
+  if (Status s = WriteTextFile(path, *html); !s.ok()) return Fail("--html: " + s.message());
+  std::cerr << "loadgen: wrote the report " << path << " (" << html->size() / 1024 << " KiB)\n";
+  return 0;
+}
+
 int RunCommand(const std::string& config_path,
                const std::vector<std::pair<const ConfigField*, CLI::Option*>>& options,
-               const std::deque<std::vector<std::string>>& values) {
+               const std::deque<std::vector<std::string>>& values, const std::string& html_path) {
   Config config;
   if (!config_path.empty()) {
     StatusOr<std::string> text = ReadText(config_path);
@@ -245,13 +285,27 @@ int RunCommand(const std::string& config_path,
   if (int rc = WriteOutputs(result->summary, config.json_path, config.hgrm_path); rc != 0) {
     return rc;
   }
+  if (!html_path.empty()) {
+    ReportContext context;
+    context.load = LoadForReport(config);
+    context.shards = config.shard_count;
+    if (config.shard_count > 1) {
+      context.shard = std::to_string(config.shard_index) + "/" + std::to_string(config.shard_count);
+    }
+    context.target_reachable = !result->target_unreachable;
+    context.reachability_note = result->unreachable_reason;
+    context.exit_code = result->interrupted ? 128 + g_signal.load() : result->exit_code;
+    context.generated_at = NowIso8601();
+    if (int rc = WriteHtml(html_path, ToJson(result->summary), context); rc != 0) return rc;
+  }
   if (result->interrupted) return 128 + g_signal.load();
   if (result->lingering) Linger(std::move(result->lingering), config.linger, config);
   return result->exit_code;
 }
 
 int MergeCommand(const std::vector<std::string>& files, const std::string& json_path,
-                 const std::string& hgrm_path, const std::vector<std::string>& threshold_exprs) {
+                 const std::string& hgrm_path, const std::vector<std::string>& threshold_exprs,
+                 const std::string& html_path) {
   std::vector<Threshold> thresholds;
   for (const std::string& expr : threshold_exprs) {
     StatusOr<Threshold> t = ParseThreshold(expr);
@@ -272,7 +326,87 @@ int MergeCommand(const std::vector<std::string>& files, const std::string& json_
   PrintSummary(std::cout, *merged);
   std::cout.flush();
   if (int rc = WriteOutputs(*merged, json_path, hgrm_path); rc != 0) return rc;
+  if (!html_path.empty()) {
+    ReportContext context;
+    context.shards = static_cast<std::uint32_t>(files.size());
+    context.sources = files;
+    context.generated_at = NowIso8601();
+    if (int rc = WriteHtml(html_path, ToJson(*merged), context); rc != 0) return rc;
+  }
   return ExitCodeFor(*merged, false);
+}
+
+int ReportCommand(const std::string& file, const std::string& html_path) {
+  StatusOr<nlohmann::json> summary = ReadSummaryFile(file);
+  if (!summary.ok()) return Fail(summary.status().message());
+  ReportContext context;
+  context.sources = {file};
+  context.generated_at = NowIso8601();
+  return WriteHtml(html_path, *summary, context);
+}
+
+// The side separator of `compare BASE... -- NEW...`: CLI11 would take "--"
+// as the end of the options, so Main() swaps it for this before parsing.
+constexpr std::string_view kSideSeparator = "\x1f--";
+
+int CompareCommand(const std::vector<std::string>& files, const std::string& html_path,
+                   const std::string& json_path, const std::vector<std::string>& bounds,
+                   double alpha, const std::string& min_effect) {
+  std::vector<std::string> base_files;
+  std::vector<std::string> new_files;
+  bool after = false;
+  for (const std::string& f : files) {
+    if (f == kSideSeparator) {
+      if (after) return Fail("compare: more than one -- (expected BASE.json... -- NEW.json...)");
+      after = true;
+      continue;
+    }
+    (after ? new_files : base_files).push_back(f);
+  }
+  if (!after || base_files.empty() || new_files.empty()) {
+    return Fail(
+        "compare: expected BASE.json... -- NEW.json... (at least one summary on each side of --)");
+  }
+  CompareOptions options;
+  if (!(alpha > 0 && alpha < 1)) return Fail("--alpha: expected a number between 0 and 1");
+  options.alpha = alpha;
+  StatusOr<double> effect = ParsePercent(min_effect);
+  if (!effect.ok()) return Fail("--min-effect: " + effect.status().message());
+  options.min_effect = *effect;
+  for (const std::string& spec : bounds) {
+    if (Status s = ParseMaxRegression(spec, &options.max_regression); !s.ok()) {
+      return Fail("--max-regression: " + s.message());
+    }
+  }
+  std::vector<nlohmann::json> base;
+  std::vector<nlohmann::json> next;
+  for (const auto& [names, side] : {std::pair{&base_files, &base}, std::pair{&new_files, &next}}) {
+    for (const std::string& f : *names) {
+      StatusOr<nlohmann::json> s = ReadSummaryFile(f);
+      if (!s.ok()) return Fail(s.status().message());
+      side->push_back(std::move(s).value());
+    }
+  }
+  StatusOr<CompareResult> result = Compare(base, next, options);
+  if (!result.ok()) return Fail(result.status().message());
+  PrintCompare(std::cout, *result);
+  std::cout.flush();
+  if (!json_path.empty()) {
+    if (Status s = WriteTextFile(json_path, ToJson(*result).dump(2) + "\n"); !s.ok()) {
+      return Fail("--json: " + s.message());
+    }
+  }
+  if (!html_path.empty()) {
+    CompareContext context;
+    context.base_sources = base_files;
+    context.new_sources = new_files;
+    context.generated_at = NowIso8601();
+    StatusOr<std::string> html = RenderCompareHtml(*result, base, next, context);
+    if (!html.ok()) return Fail("--html: " + html.status().message());
+    if (Status s = WriteTextFile(html_path, *html); !s.ok()) return Fail("--html: " + s.message());
+    std::cerr << "loadgen: wrote the comparison " << html_path << "\n";
+  }
+  return result->regression ? kExitThreshold : kExitOk;
 }
 
 int Main(int argc, char** argv) {
@@ -318,9 +452,77 @@ int Main(int argc, char** argv) {
       ->type_name("FILE");
   merge->add_option("--threshold", merge_thresholds, "pass/fail rule on the merged summary")
       ->type_name("EXPR");
+  std::string merge_html;
+  merge->add_option("--html", merge_html, "write the merged run's self-contained HTML report")
+      ->type_name("FILE");
+
+  std::string run_html;
+  run->add_option("--html", run_html,
+                  "write a self-contained HTML report of the run (charts and tables, opens "
+                  "offline; command line only)")
+      ->type_name("FILE");
+
+  CLI::App* report = app.add_subcommand(
+      "report", "write the self-contained HTML report of a summary written by --json");
+  std::string report_file;
+  std::string report_html;
+  report->add_option("summary", report_file, "summary JSON file")->required()->type_name("FILE");
+  report->add_option("--html", report_html, "the HTML file to write")
+      ->required()
+      ->type_name("FILE");
+
+  CLI::App* compare = app.add_subcommand(
+      "compare",
+      "is NEW slower than BASE? compare BASE.json... -- NEW.json... (exit 99: a significant "
+      "regression beyond --max-regression)");
+  compare->footer(
+      "Several runs a side: per metric, the Mann-Whitney U test across runs, the median change "
+      "(Hodges-Lehmann) with its confidence interval, \"~\" when not significant. One run a "
+      "side: the differences, a warning, and batch means of the per-interval values. "
+      "loadgen/README.md, \"Comparing runs\", has the method and its limits.");
+  std::vector<std::string> compare_files;
+  std::string compare_html;
+  std::string compare_json;
+  std::vector<std::string> compare_bounds;
+  double compare_alpha = 0.05;
+  std::string compare_min_effect = "1%";
+  compare->add_option("files", compare_files, "BASE.json... -- NEW.json...")
+      ->required()
+      ->type_name("FILE");
+  compare->add_option("--html", compare_html, "write the comparison as a self-contained page")
+      ->type_name("FILE");
+  compare->add_option("--json", compare_json, "write the comparison as JSON")->type_name("FILE");
+  compare
+      ->add_option("--max-regression", compare_bounds,
+                   "largest tolerated regression per metric, e.g. p99=10%,throughput=5% "
+                   "(metrics: p50 p90 p99 throughput conflict_rate attempts read_p99, or all); "
+                   "beyond it, when significant: exit 99")
+      ->type_name("METRIC=PCT,...");
+  compare->add_option("--alpha", compare_alpha, "significance level (default 0.05)")
+      ->type_name("P");
+  compare
+      ->add_option("--min-effect", compare_min_effect,
+                   "changes smaller than this are \"~\" whatever p says (default 1%)")
+      ->type_name("PCT");
+
+  // `compare BASE... -- NEW...`: keep the first "--" after "compare" as a
+  // positional side separator (CLI11 would end option parsing there).
+  std::vector<std::string> args(argv, argv + argc);
+  for (std::size_t i = 1; i < args.size(); ++i) {
+    if (args[i] != "compare") continue;
+    for (std::size_t j = i + 1; j < args.size(); ++j) {
+      if (args[j] == "--") {
+        args[j] = std::string(kSideSeparator);
+        break;
+      }
+    }
+    break;
+  }
+  std::vector<char*> arg_pointers;
+  for (std::string& a : args) arg_pointers.push_back(a.data());
 
   try {
-    app.parse(argc, argv);
+    app.parse(static_cast<int>(arg_pointers.size()), arg_pointers.data());
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
@@ -329,8 +531,13 @@ int Main(int argc, char** argv) {
     std::cerr << "loadgen: " << e.what() << "\n(see loadgen --help, loadgen run --help)\n";
     return kExitUsage;
   }
-  if (run->parsed()) return RunCommand(config_path, options, values);
-  return MergeCommand(merge_files, merge_json, merge_hgrm, merge_thresholds);
+  if (run->parsed()) return RunCommand(config_path, options, values, run_html);
+  if (report->parsed()) return ReportCommand(report_file, report_html);
+  if (compare->parsed()) {
+    return CompareCommand(compare_files, compare_html, compare_json, compare_bounds, compare_alpha,
+                          compare_min_effect);
+  }
+  return MergeCommand(merge_files, merge_json, merge_hgrm, merge_thresholds, merge_html);
 }
 
 }  // namespace
