@@ -159,7 +159,10 @@ while read -r lib; do
   priority=$(dpkg-query -W -f='${Priority}' "$owner" 2>/dev/null || true)
   [ "$priority" = required ] && continue
   uncovered+=("$lib($owner)")
-done < <(for b in "${binaries[@]}"; do ldd "$b" | awk '/=> \// { print $3 }'; done | sort -u)
+# The sanitizer runtimes are left out: ctest runs this check with the asan
+# and tsan presets' binaries too, the image uses the release preset's.
+done < <(for b in "${binaries[@]}"; do ldd "$b" | awk '/=> \// { print $3 }'; done |
+  grep -v -E '/lib(asan|ubsan|tsan|lsan)\.so' | sort -u)
 if [ ${#uncovered[@]} -gt 0 ]; then
   fail "8 the runtime group does not provide: ${uncovered[*]}"
 else
