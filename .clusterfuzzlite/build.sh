@@ -10,6 +10,14 @@
 # not RUNPATH, so that the copied libraries' own dependencies resolve too).
 cd "$SRC/sessionrig"
 
+# The base image's CXXFLAGS end in -stdlib=libc++. The distribution's C++
+# libraries the fuzzers link (prometheus-cpp, through sessiond) are built
+# against libstdc++, and libc++'s std::string/std::map do not link with them
+# (undefined std::__1:: symbols), so build with libstdc++ like them.
+# libFuzzer's runtime carries a private libc++ and works with either.
+# scripts/cflite-rehearsal passes the flag, as ClusterFuzzLite does.
+CXXFLAGS="${CXXFLAGS//-stdlib=libc++/}"
+
 extra=()
 if ! grep -Eq '^[[:space:]]*add_subdirectory\([[:space:]]*fuzz[[:space:]]*\)' CMakeLists.txt; then
   extra+=(-DSESSIONRIG_EXTRA_SUBDIRS=fuzz)  # until fuzz/ is always built

@@ -33,11 +33,13 @@ fuzz_pick_targets() {
 # Configures the fuzz preset in BUILD_DIR and builds the given targets.
 # Until the top-level CMakeLists.txt adds fuzz/ itself, it is added with
 # -DSESSIONRIG_EXTRA_SUBDIRS=fuzz; once it does, that cached value is
-# dropped again (adding fuzz/ twice is a CMake error).
+# dropped again (adding fuzz/ twice is a CMake error). Extra CMake
+# arguments (another compiler, other flags) come from the array
+# FUZZ_CMAKE_EXTRA when the caller sets it.
 fuzz_build() {
   local build_dir="$1"
   shift
-  local extra=()
+  local extra=("${FUZZ_CMAKE_EXTRA[@]}")
   if grep -Eq '^[[:space:]]*add_subdirectory\([[:space:]]*fuzz[[:space:]]*\)' CMakeLists.txt; then
     extra+=(-USESSIONRIG_EXTRA_SUBDIRS)
   else
@@ -141,4 +143,187 @@ fuzz_corpus_edges() {
     awk '/MERGE-OUTER: .* new coverage edges/ { for (i = 1; i <= NF; i++) if ($i == "coverage") c = $(i - 2) } END { print c + 0 }') || true
   rm -rf "$scratch"
   echo "${edges:-0}"
+}
+
+# Builds the given targets for AFL++ in BUILD_DIR, in AFL++'s "native
+# PCGUARD" instrumentation mode: clang-16 with -fsanitize-coverage=
+# trace-pc-guard on all code (libraries too) and the fuzz preset's
+# address,undefined, linked with Debian's afl++ runtime (afl-compiler-rt.o:
+# fork server, shared-memory coverage map) and its libFuzzer-compatible
+# driver (libAFLDriver.a: main() calling LLVMFuzzerTestOneInput in
+# persistent mode). Not afl-clang-fast++: Debian 12's afl++ 4.04c drives
+# clang-14, which cannot compile this C++20 (lambdas capturing structured
+# bindings), and its LLVM-14 passes do not load into clang-16.
+# AFL_PATH overrides where the runtime is (default /usr/lib/afl).
+fuzz_build_afl() {
+  local build_dir="$1"
+  shift
+  local afl_lib="${AFL_PATH:-/usr/lib/afl}" f
+  for f in libAFLDriver.a afl-compiler-rt.o; do
+    [ -f "$afl_lib/$f" ] || { echo "fuzz_build_afl: $afl_lib/$f is missing (apt-get install afl++)" >&2; return 1; }
+  done
+  local FUZZ_CMAKE_EXTRA=(-DCMAKE_C_FLAGS=-fsanitize-coverage=trace-pc-guard
+    -DCMAKE_CXX_FLAGS=-fsanitize-coverage=trace-pc-guard
+    "-DSESSIONRIG_FUZZ_ENGINE=$afl_lib/libAFLDriver.a $afl_lib/afl-compiler-rt.o")
+  fuzz_build "$build_dir" "$@"
+}
+
+# Copies FILE... into DIR named by their sha1 (as libFuzzer names corpus
+# files and artifacts), with PREFIX before the sha1.
+fuzz_copy_by_sha1() {
+  local dir="$1" prefix="$2" sha file
+  shift 2
+  [ $# -gt 0 ] || return 0
+  mkdir -p "$dir"
+  printf '%s\0' "$@" | xargs -0 sha1sum | while read -r sha file; do
+    cp "$file" "$dir/$prefix$sha"
+  done
+}
+
+# Runs AFL++ on BIN (an afl build of TARGET) for SECONDS with JOBS afl-fuzz
+# instances (one -M, the others -S, one output folder) from
+# fuzz/corpus/TARGET, with the target's .options as -t (timeout), -G
+# (max_len) and -x (dict). Then, in WORK, as fuzz-nightly's libFuzzer run
+# leaves them: the queue as WORK/corpus/<sha1>, crashes/ as
+# WORK/artifacts/crash-<sha1>, hangs/ as WORK/artifacts/timeout-<sha1>.
+# afl-fuzz's own output stays in WORK/afl (logs WORK/afl-<i>.log).
+fuzz_run_afl() {
+  local bin="$1" t="$2" seconds="$3" jobs="$4" work="$5"
+  local out="$work/afl" seeds="$FUZZ_DIR/corpus/$t" opt key value j rc
+  local args=(-V "$seconds") pids=()
+  mkdir -p "$out" "$work/corpus" "$work/artifacts"
+  if ! compgen -G "$seeds/*" >/dev/null; then
+    seeds="$work/afl-seeds"  # afl-fuzz needs one input to start from
+    mkdir -p "$seeds"
+    printf '\n' >"$seeds/empty"
+  fi
+  while read -r opt; do
+    key=${opt%%=*}
+    value=${opt#*=}
+    case "$key" in
+      -timeout) args+=(-t "$((value * 1000))") ;;
+      -max_len) args+=(-G "$value") ;;
+      -dict) args+=(-x "$value") ;;
+    esac
+  done < <(fuzz_option_args "$t")
+  for ((j = 0; j < jobs; ++j)); do
+    local role=(-S "s$j")
+    [ "$j" -eq 0 ] && role=(-M main)
+    # afl-fuzz sets the sanitizer options it needs (abort_on_error,
+    # symbolize=0) when they are unset; ours are for the replays.
+    env -u ASAN_OPTIONS -u UBSAN_OPTIONS AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_NO_AFFINITY=1 \
+      AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_SKIP_CRASHES=1 \
+      timeout --kill-after=60 $((seconds + 900)) \
+      afl-fuzz -i "$seeds" -o "$out" "${args[@]}" "${role[@]}" -- "$bin" >"$work/afl-$j.log" 2>&1 &
+    pids+=($!)
+  done
+  for ((j = 0; j < jobs; ++j)); do
+    rc=0
+    wait "${pids[j]}" || rc=$?
+    if [ "$rc" -ne 0 ]; then
+      echo "fuzz-nightly: $t: afl-fuzz instance $j exited with $rc (see $work/afl-$j.log):"
+      tail -n 15 "$work/afl-$j.log" | sed 's/\x1b\[[0-9;]*m//g'
+    fi
+  done
+  local files=()
+  mapfile -d '' files < <(find "$out" -path '*/queue/id:*' -type f -print0)
+  fuzz_copy_by_sha1 "$work/corpus" "" "${files[@]}"
+  mapfile -d '' files < <(find "$out" -path '*/crashes/id:*' -type f -print0)
+  fuzz_copy_by_sha1 "$work/artifacts" "crash-" "${files[@]}"
+  mapfile -d '' files < <(find "$out" -path '*/hangs/id:*' -type f -print0)
+  fuzz_copy_by_sha1 "$work/artifacts" "timeout-" "${files[@]}"
+}
+
+# Sums afl-fuzz's fuzzer_stats of every instance under DIR: prints
+# "EXECS EXECS_PER_SEC" (0 0 when there are none).
+fuzz_afl_stats() {
+  cat "$1"/*/fuzzer_stats 2>/dev/null | awk -F: '
+    { gsub(/[ \t]/, "", $1); gsub(/[ \t]/, "", $2) }
+    $1 == "execs_done" { execs += $2 }
+    $1 == "execs_per_sec" { eps += $2 }
+    END { printf "%d %d\n", execs, eps }'
+}
+
+# Clang source-based coverage of the corpora: builds the targets in
+# BUILD_DIR with -fprofile-instr-generate -fcoverage-mapping (no
+# sanitizers), replays fuzz/corpus/<target> through each (-runs=0: every
+# input once, no fuzzing), merges the profiles with llvm-profdata-16 and
+# writes to OUT: html/ (llvm-cov-16 show), report.txt (llvm-cov report),
+# per-file.tsv and per-file.md (line coverage per product source file).
+# Returns 0, 1 if a corpus input crashed in the replay (the report covers
+# what ran), 2 on build or tool failure. llvm-cov warns that "N functions
+# have mismatched data": the harnesses' functions of one name
+# (LLVMFuzzerTestOneInput, ...) differ between the binaries whose profiles
+# are merged; they are outside the report (fuzz/ is left out).
+fuzz_coverage_report() {
+  local build_dir="$1" out="$2" t
+  shift 2
+  local targets=("$@")
+  local flags="-fprofile-instr-generate -fcoverage-mapping -fsanitize=fuzzer-no-link"
+  local FUZZ_CMAKE_EXTRA=(-DSESSIONRIG_SANITIZE= "-DCMAKE_C_FLAGS=$flags" "-DCMAKE_CXX_FLAGS=$flags")
+  echo "=== fuzz-nightly --coverage: building ${targets[*]} ($build_dir)"
+  fuzz_build "$build_dir" "${targets[@]}" || return 2
+  rm -rf "$out"
+  mkdir -p "$out/profraw" "$out/profdata" "$out/logs"
+  local crashed=() objects=() rc opts
+  for t in "${targets[@]}"; do
+    local bin="$build_dir/fuzz/$t"
+    mapfile -t opts < <(FUZZ_SKIP_OPTIONS="dict" fuzz_option_args "$t")
+    echo "=== fuzz-nightly --coverage: replaying $(find "$FUZZ_DIR/corpus/$t" -maxdepth 1 -type f | wc -l) inputs of $t"
+    rc=0
+    LLVM_PROFILE_FILE="$out/profraw/$t.%p.profraw" timeout --kill-after=60 3600 \
+      "$bin" "${opts[@]}" -runs=0 "$FUZZ_DIR/corpus/$t" >"$out/logs/$t.log" 2>&1 || rc=$?
+    if [ "$rc" -ne 0 ]; then
+      echo "fuzz-nightly --coverage: $t: the replay exited with $rc (see $out/logs/$t.log)"
+      crashed+=("$t")
+    fi
+    compgen -G "$out/profraw/$t.*.profraw" >/dev/null ||
+      { echo "fuzz-nightly --coverage: $t wrote no profile" >&2; return 2; }
+    llvm-profdata-16 merge -sparse "$out"/profraw/"$t".*.profraw -o "$out/profdata/$t.profdata" || return 2
+    if [ ${#objects[@]} -eq 0 ]; then objects+=("$bin"); else objects+=(-object "$bin"); fi
+  done
+  llvm-profdata-16 merge -sparse "$out"/profdata/*.profdata -o "$out/all.profdata" || return 2
+  local root
+  root="$(pwd)/"
+  # Product code only: not the harnesses, tests, build trees or system headers.
+  local ignore='(^/usr/|/fuzz/|/build[^/]*/|/tests?/|_test\.cc$)'
+  local cov=(-instr-profile="$out/all.profdata" -ignore-filename-regex="$ignore")
+  llvm-cov-16 show -format=html -output-dir="$out/html" -show-line-counts-or-regions \
+    -project-title="sessionrig fuzz corpora (${targets[*]})" "${cov[@]}" "${objects[@]}" || return 2
+  llvm-cov-16 report "${cov[@]}" "${objects[@]}" >"$out/report.txt" || return 2
+  llvm-cov-16 export -summary-only "${cov[@]}" "${objects[@]}" >"$out/export.json" || return 2
+  python3 - "$out" "$root" <<'PY' || return 2
+import json, sys
+out, root = sys.argv[1], sys.argv[2]
+with open(f"{out}/export.json") as f:
+    data = json.load(f)["data"][0]
+rows = []
+for entry in data["files"]:
+    name = entry["filename"]
+    name = name[len(root):] if name.startswith(root) else name
+    lines = entry["summary"]["lines"]
+    funcs = entry["summary"]["functions"]
+    rows.append((name, lines["count"], lines["covered"], lines["percent"], funcs["count"], funcs["covered"]))
+rows.sort()
+with open(f"{out}/per-file.tsv", "w") as f:
+    f.write("file\tlines\tlines_covered\tline_percent\tfunctions\tfunctions_covered\n")
+    for r in rows:
+        f.write(f"{r[0]}\t{r[1]}\t{r[2]}\t{r[3]:.1f}\t{r[4]}\t{r[5]}\n")
+total = data["totals"]["lines"]
+with open(f"{out}/per-file.md", "w") as f:
+    f.write("| file | lines | covered | line coverage |\n|---|---:|---:|---:|\n")
+    for r in rows:
+        f.write(f"| {r[0]} | {r[1]} | {r[2]} | {r[3]:.1f}% |\n")
+    f.write(f"| **total** | {total['count']} | {total['covered']} | {total['percent']:.1f}% |\n")
+print(f"{'file':52} {'lines':>7} {'covered':>8} {'line %':>7}")
+for r in rows:
+    print(f"{r[0]:52} {r[1]:>7} {r[2]:>8} {r[3]:>6.1f}%")
+print(f"{'total':52} {total['count']:>7} {total['covered']:>8} {total['percent']:>6.1f}%")
+PY
+  echo "fuzz-nightly --coverage: wrote $out/html/index.html, $out/report.txt, $out/per-file.tsv, $out/per-file.md"
+  if [ ${#crashed[@]} -gt 0 ]; then
+    echo "fuzz-nightly --coverage: a corpus input crashed the replay of: ${crashed[*]}"
+    return 1
+  fi
+  return 0
 }

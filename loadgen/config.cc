@@ -12,6 +12,7 @@
 #include "loadgen/thresholds.h"
 #include "sessionrig/duration.h"
 #include "sessionrig/json_codec.h"
+#include "sessionrig/session_document.h"
 
 namespace sessionrig::loadgen {
 
@@ -98,8 +99,12 @@ const std::vector<ConfigField>& Fields() {
       {"update_fraction", Kind::kNumber, "mixed: share of property updates; rest join/leave (0.8)"},
       {"seed", Kind::kNumber, "seed of every random choice (default 1)"},
       {"run_id", Kind::kString, "session-name prefix ([A-Za-z0-9-], default from the clock)"},
-      {"shard", Kind::kString, "I/N: run shard I (0-based) of N; users and sessions partitioned"},
-      {"start_at", Kind::kNumber, "unix time (s) to start the schedule at (align shards)"},
+      {"shard", Kind::kString,
+       "I/N: run shard I (0-based) of N; users and sessions partitioned; auto/N: I from "
+       "$JOB_COMPLETION_INDEX (set in the pods of a Kubernetes Indexed Job)"},
+      {"start_at", Kind::kTime,
+       "start the schedule at this time (align shards): unix seconds or RFC 3339, e.g. "
+       "2025-06-01T12:00:00Z"},
       {"server_threads", Kind::kNumber, "embedded sessiond io threads (default 1)"},
       {"inject", Kind::kList,
        "embedded sessiond fault, sessiond --inject grammar, e.g. stall=at:5s,for:2s (from the "
@@ -209,6 +214,60 @@ std::string FlagName(std::string_view key) {
   std::string flag = "--" + std::string(key);
   std::replace(flag.begin(), flag.end(), '_', '-');
   return flag;
+}
+
+StatusOr<double> ParseStartAt(std::string_view text) {
+  const bool numeric = !text.empty() && std::all_of(text.begin(), text.end(), [](char ch) {
+    return (ch >= '0' && ch <= '9') || ch == '.' || ch == 'e' || ch == 'E' || ch == '+';
+  });
+  if (numeric) {
+    StatusOr<double> v = ParseNumber(text);
+    if (!v.ok()) return v.status();
+    if (*v <= 0) return Invalid(Quote(text) + " is not a unix time in seconds (> 0)");
+    return *v;
+  }
+  int64_t seconds = 0;
+  if (!ParseRfc3339(text, &seconds)) {
+    return Invalid(Quote(text) +
+                   " is neither unix seconds nor an RFC 3339 time (e.g. 2025-06-01T12:00:00Z)");
+  }
+  // ParseRfc3339 drops the fraction; shards aligned to the millisecond need
+  // it. It follows "YYYY-MM-DDTHH:MM:SS" (19 characters), which ParseRfc3339
+  // has just checked.
+  double fraction = 0;
+  constexpr std::size_t kSecondsEnd = 19;
+  if (text.size() > kSecondsEnd && text[kSecondsEnd] == '.') {
+    double scale = 0.1;
+    for (std::size_t i = kSecondsEnd + 1; i < text.size() && text[i] >= '0' && text[i] <= '9';
+         ++i) {
+      fraction += scale * (text[i] - '0');
+      scale /= 10;
+    }
+  }
+  const double unix_seconds = static_cast<double>(seconds) + fraction;
+  if (unix_seconds <= 0) return Invalid(Quote(text) + " is not after 1970-01-01T00:00:00Z");
+  return unix_seconds;
+}
+
+Status ResolveAutoShard(const char* job_completion_index, Config* config) {
+  if (!config->shard_from_env) return Status::Ok();
+  const std::string flag = "--shard auto/" + std::to_string(config->shard_count);
+  const std::string range = "0.." + std::to_string(config->shard_count - 1);
+  if (job_completion_index == nullptr) {
+    return Invalid(flag + ": " + kJobCompletionIndexEnv +
+                   " is not set (a Kubernetes Indexed Job sets it in each pod; elsewhere set it "
+                   "to " +
+                   range + " or use --shard I/N)");
+  }
+  const std::string_view text = job_completion_index;
+  StatusOr<std::uint32_t> index = ParseCount<std::uint32_t>(text, UINT32_MAX);
+  if (!index.ok() || *index >= config->shard_count) {
+    return Invalid(flag + ": " + kJobCompletionIndexEnv + "=" + Quote(text) + " is not in " +
+                   range);
+  }
+  config->shard_index = *index;
+  config->shard_from_env = false;
+  return Status::Ok();
 }
 
 StatusOr<std::vector<Stage>> ParseStages(std::string_view text) {
@@ -333,14 +392,24 @@ Status SetField(std::string_view key, std::string_view value, Config* c) {
     if (!ValidRunId(value)) return Invalid(Quote(value) + " is not 1-32 characters [A-Za-z0-9-]");
     c->run_id = std::string(value);
   } else if (key == "shard") {
-    StatusOr<ArrivalPartition> p = ParseShard(value);
-    if (!p.ok()) return p.status();
+    constexpr std::string_view kAuto = "auto/";
+    const bool from_env = value.substr(0, kAuto.size()) == kAuto;
+    // auto/N: checked as 0/N now; the index comes from ResolveAutoShard.
+    const std::string spec =
+        from_env ? "0/" + std::string(value.substr(kAuto.size())) : std::string(value);
+    StatusOr<ArrivalPartition> p = ParseShard(spec);
+    if (!p.ok()) {
+      if (from_env) {
+        return Invalid(Quote(value) + ": expected auto/N with an integer N >= 1");
+      }
+      return p.status();
+    }
     c->shard_index = p->shard_index;
     c->shard_count = p->shard_count;
+    c->shard_from_env = from_env;
   } else if (key == "start_at") {
-    StatusOr<double> v = ParseNumber(value);
+    StatusOr<double> v = ParseStartAt(value);
     if (!v.ok()) return v.status();
-    if (*v <= 0) return Invalid("must be a unix time in seconds");
     c->start_at = *v;
   } else if (key == "inject") {
     c->inject.emplace_back(value);
@@ -401,6 +470,15 @@ Status ApplyConfigJson(std::string_view text, Config* config) {
           if (Status s = apply(value.get<std::string>()); !s.ok()) return s;
         } else {
           return Invalid(name + ": expected a duration such as \"10s\"");
+        }
+        break;
+      case Kind::kTime:
+        if (value.is_number()) {
+          if (Status s = apply(value.dump()); !s.ok()) return s;
+        } else if (value.is_string()) {
+          if (Status s = apply(value.get<std::string>()); !s.ok()) return s;
+        } else {
+          return Invalid(name + ": expected unix seconds or an RFC 3339 time string");
         }
         break;
       case Kind::kBool:
@@ -473,6 +551,10 @@ Status ResolveAndValidate(Config* c) {
     if (total.count() <= 0) return Invalid("--stages: the stages last 0 s in total");
   } else if (set("start_rate")) {
     return Invalid("--start-rate: only with --stages");
+  }
+  if (c->shard_from_env) {
+    return Invalid("--shard auto/" + std::to_string(c->shard_count) +
+                   ": the index was not read from " + kJobCompletionIndexEnv);
   }
   if (c->shard_index >= c->shard_count) return Invalid("--shard: index must be below the count");
 

@@ -76,8 +76,12 @@ struct Config {
   std::string run_id;                     // session name prefix; "" = generated from the clock
 
   // ---- Sharding (several processes, one run).
-  std::uint32_t shard_index = 0;   // --shard I/N: this process is shard I ...
-  std::uint32_t shard_count = 1;   // ... of N
+  std::uint32_t shard_index = 0;  // --shard I/N: this process is shard I ...
+  std::uint32_t shard_count = 1;  // ... of N
+  // --shard auto/N: shard_index is still to be read from the environment
+  // variable JOB_COMPLETION_INDEX (a Kubernetes Indexed Job sets it in each
+  // pod) by ResolveAutoShard, which clears this flag.
+  bool shard_from_env = false;
   std::optional<double> start_at;  // unix time, seconds: start the schedule then
 
   // ---- Embedded sessiond (no --target).
@@ -114,6 +118,7 @@ struct ConfigField {
     kDuration,  // "250us", "20ms", "1.5s", "2m", "1h"; a bare number is seconds
     kList,      // repeatable flag; a JSON array of strings (or one string)
     kBool,      // a flag without value; JSON true/false
+    kTime,      // a point in time: unix seconds or RFC 3339 text; JSON number or string
   };
   const char* key;
   Kind kind;
@@ -129,6 +134,24 @@ std::string FlagName(std::string_view key);
 // "10s:100,20s:500" (ramp to 100/s over 10 s, then to 500/s over 20 s).
 StatusOr<std::vector<Stage>> ParseStages(std::string_view text);
 
+// "--start-at" text: unix time in seconds ("1717243200", "1717243200.25")
+// or an RFC 3339 date-time ("2024-06-01T12:00:00Z",
+// "2024-06-01T14:00:00.25+02:00"; the fraction is kept). Returns unix
+// seconds. Errors: kInvalidArgument quoting the text.
+StatusOr<double> ParseStartAt(std::string_view text);
+
+// The environment variable a Kubernetes Indexed Job sets to the pod's
+// completion index (0..completions-1); what --shard auto/N reads.
+inline constexpr const char* kJobCompletionIndexEnv = "JOB_COMPLETION_INDEX";
+
+// Completes --shard auto/N: sets shard_index from `job_completion_index`,
+// the value of JOB_COMPLETION_INDEX (nullptr when the variable is not set),
+// and clears shard_from_env. Does nothing unless config->shard_from_env.
+// Errors (kInvalidArgument, naming the flag and the variable): the variable
+// is missing, not a decimal integer, or not in 0..N-1. Pure: the caller
+// reads the environment.
+Status ResolveAutoShard(const char* job_completion_index, Config* config);
+
 // Sets field `key` from its text, as the flag does (list fields append).
 // Errors: kInvalidArgument "unknown field" or what is wrong with the value;
 // the caller prefixes the flag or config field name.
@@ -142,7 +165,8 @@ Status ApplyConfigJson(std::string_view text, Config* config);
 
 // Fills scenario defaults (users, sessions, capacity, zipf, run_id, threads)
 // and checks rules across fields. Errors name the flag, e.g. "--stages and
-// --duration both set the run length".
+// --duration both set the run length". --shard auto/N must have been
+// resolved (ResolveAutoShard) first.
 Status ResolveAndValidate(Config* config);
 
 // The measured run length: the stages' total, else `duration`.

@@ -151,6 +151,77 @@ TEST(ConfigTest, ResolveFillsScenarioDefaults) {
   EXPECT_EQ(MainDuration(staged), microseconds(3000000));
 }
 
+TEST(ConfigTest, ShardAutoTakesTheIndexFromJobCompletionIndex) {
+  Config c;
+  ASSERT_TRUE(SetField("shard", "auto/4", &c).ok());
+  EXPECT_TRUE(c.shard_from_env);
+  EXPECT_EQ(c.shard_count, 4u);
+  // Not resolved yet: ResolveAndValidate refuses rather than run shard 0.
+  EXPECT_EQ(ResolveAndValidate(&c).message(),
+            "--shard auto/4: the index was not read from JOB_COMPLETION_INDEX");
+
+  Config missing = c;
+  EXPECT_EQ(ResolveAutoShard(nullptr, &missing).message(),
+            "--shard auto/4: JOB_COMPLETION_INDEX is not set (a Kubernetes Indexed Job sets it "
+            "in each pod; elsewhere set it to 0..3 or use --shard I/N)");
+  for (const char* bad : {"4", "-1", "", "1.0", "x", "99999999999"}) {
+    Config out_of_range = c;
+    EXPECT_EQ(ResolveAutoShard(bad, &out_of_range).message(),
+              "--shard auto/4: JOB_COMPLETION_INDEX='" + std::string(bad) + "' is not in 0..3")
+        << bad;
+  }
+
+  ASSERT_TRUE(ResolveAutoShard("3", &c).ok());
+  EXPECT_EQ(c.shard_index, 3u);
+  EXPECT_EQ(c.shard_count, 4u);
+  EXPECT_FALSE(c.shard_from_env);
+  EXPECT_TRUE(ResolveAndValidate(&c).ok());
+
+  // Without auto the variable is ignored; a later I/N replaces auto/N.
+  Config fixed;
+  ASSERT_TRUE(SetField("shard", "auto/2", &fixed).ok());
+  ASSERT_TRUE(SetField("shard", "1/2", &fixed).ok());
+  ASSERT_TRUE(ResolveAutoShard("0", &fixed).ok());
+  EXPECT_EQ(fixed.shard_index, 1u);
+  EXPECT_FALSE(fixed.shard_from_env);
+
+  Config bad;
+  EXPECT_EQ(SetField("shard", "auto/0", &bad).message(),
+            "'auto/0': expected auto/N with an integer N >= 1");
+  EXPECT_EQ(SetField("shard", "auto/", &bad).message(),
+            "'auto/': expected auto/N with an integer N >= 1");
+  EXPECT_TRUE(SetField("shard", "auto/1", &bad).ok());
+}
+
+TEST(ConfigTest, StartAtTakesUnixSecondsOrRfc3339) {
+  EXPECT_EQ(*ParseStartAt("1714564800"), 1714564800.0);
+  EXPECT_EQ(*ParseStartAt("1714564800.25"), 1714564800.25);
+  EXPECT_EQ(*ParseStartAt("2024-05-01T12:00:00Z"), 1714564800.0);
+  EXPECT_EQ(*ParseStartAt("2024-05-01T14:00:00+02:00"), 1714564800.0);
+  // The fraction ParseRfc3339 drops is kept.
+  EXPECT_DOUBLE_EQ(*ParseStartAt("2024-05-01T12:00:00.5Z"), 1714564800.5);
+  EXPECT_DOUBLE_EQ(*ParseStartAt("2024-05-01T14:00:00.125+02:00"), 1714564800.125);
+  EXPECT_EQ(ParseStartAt("2024-05-01 12:00:00Z").status().message(),
+            "'2024-05-01 12:00:00Z' is neither unix seconds nor an RFC 3339 time (e.g. "
+            "2025-06-01T12:00:00Z)");
+  EXPECT_FALSE(ParseStartAt("2024-05-01T12:00:00").ok());  // no offset
+  EXPECT_FALSE(ParseStartAt("").ok());
+  EXPECT_FALSE(ParseStartAt("-5").ok());
+  EXPECT_EQ(ParseStartAt("0").status().message(), "'0' is not a unix time in seconds (> 0)");
+  EXPECT_FALSE(ParseStartAt("1970-01-01T00:00:00Z").ok());
+
+  Config c;
+  ASSERT_TRUE(SetField("start_at", "2024-05-01T12:00:00.5Z", &c).ok());
+  EXPECT_DOUBLE_EQ(*c.start_at, 1714564800.5);
+  Config file;
+  ASSERT_TRUE(ApplyConfigJson(R"({"start_at": "2024-05-01T12:00:00Z"})", &file).ok());
+  EXPECT_EQ(*file.start_at, 1714564800.0);
+  ASSERT_TRUE(ApplyConfigJson(R"({"start_at": 1714564801})", &file).ok());
+  EXPECT_EQ(*file.start_at, 1714564801.0);
+  EXPECT_EQ(ApplyConfigJson(R"({"start_at": true})", &file).message(),
+            "config field 'start_at': expected unix seconds or an RFC 3339 time string");
+}
+
 // Applies flags (key, value) and returns ResolveAndValidate's message.
 std::string Conflict(std::initializer_list<std::pair<const char*, const char*>> flags) {
   Config c;

@@ -29,6 +29,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <deque>
 #include <fstream>
@@ -145,13 +146,13 @@ std::string ValueName(const ConfigField& field) {
   if (key == "target") return "URL";
   if (key == "token_file" || key == "json" || key == "hgrm") return "FILE";
   if (key == "metrics_addr" || key == "sessiond_metrics_addr") return "HOST:PORT";
-  if (key == "shard") return "I/N";
+  if (key == "shard") return "I/N|auto/N";
   if (key == "stages") return "DUR:RATE,...";
   if (key == "inject") return "SPEC";
   if (key == "threshold") return "EXPR";
   if (key == "scenario" || key == "mode") return "NAME";
   if (key == "run_id") return "ID";
-  if (key == "start_at") return "UNIX_TIME";
+  if (key == "start_at") return "UNIX_S|RFC3339";
   switch (field.kind) {
     case ConfigField::Kind::kNumber:
       return "N";
@@ -261,6 +262,10 @@ int RunCommand(const std::string& config_path,
         return Fail(FlagName(field.key) + ": " + s.message());
       }
     }
+  }
+  // --shard auto/N: the index of this pod in a Kubernetes Indexed Job.
+  if (Status s = ResolveAutoShard(std::getenv(kJobCompletionIndexEnv), &config); !s.ok()) {
+    return Fail(s.message());
   }
   if (Status s = ResolveAndValidate(&config); !s.ok()) return Fail(s.message());
 
