@@ -23,6 +23,10 @@ if ! grep -Eq '^[[:space:]]*add_subdirectory\([[:space:]]*fuzz[[:space:]]*\)' CM
   extra+=(-DSESSIONRIG_EXTRA_SUBDIRS=fuzz)  # until fuzz/ is always built
 fi
 
+# report_fuzzer drives loadgen's HTML report, which inlines uPlot from its
+# pinned npm package at build time.
+loadgen/report/setup.sh
+
 cmake -S . -B build-oss-fuzz -G Ninja \
   -DCMAKE_C_COMPILER="$CC" -DCMAKE_CXX_COMPILER="$CXX" \
   -DCMAKE_C_FLAGS="$CFLAGS" -DCMAKE_CXX_FLAGS="$CXXFLAGS" \

@@ -25,6 +25,11 @@ build=(
   libboost1.74-dev libssl-dev prometheus-cpp-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )
+# Node.js and npm install the HTML report's pinned uPlot, which the build
+# inlines (loadgen/report/setup.sh). Machines that ship NodeSource's nodejs
+# (which bundles npm) must not get Debian's npm on top of it.
+command -v node >/dev/null 2>&1 || build+=(nodejs)
+command -v npm >/dev/null 2>&1 || build+=(npm)
 runtime=(
   ca-certificates
   libcurl4 libssl3 libprometheus-cpp-core1.0 libprometheus-cpp-pull1.0
