@@ -46,6 +46,8 @@ using ErrorCode = boost::system::error_code;
 
 // Bytes read per read_some while waiting for a request's first bytes.
 constexpr std::size_t kFirstReadBytes = 4096;
+// Largest read buffer an idle keep-alive connection keeps, bytes.
+constexpr std::size_t kKeepBufferBytes = 16384;
 // Bytes read (and discarded) per read_some during a lingering close.
 constexpr std::size_t kLingerReadBytes = 16384;
 // Pause before accepting again after accept() failed (e.g. EMFILE), ms.
@@ -193,7 +195,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Keep-alive wait for the first bytes of the next request (idle timeout).
   void WaitForRequest() {
     if (shutting_down_) return Close(false);
+    // An idle connection keeps nothing of the last exchange: thousands of
+    // keep-alive connections would otherwise each hold a session document
+    // and a buffer as large as the largest request they carried.
+    response_ = HttpResponse{};
+    wire_ = WireBytes{};
+    parser_.reset();
     if (buffer_.size() > 0) return ReadRequest();  // pipelined bytes already here
+    if (buffer_.capacity() > kKeepBufferBytes) buffer_.shrink_to_fit();
     state_ = State::kIdle;
     stream_.expires_after(limits().idle_timeout);
     stream_.async_read_some(buffer_.prepare(kFirstReadBytes),
