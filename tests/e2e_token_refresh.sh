@@ -87,7 +87,7 @@ grep -q "on SIGHUP" "$work/err" || fail "loadgen did not announce SIGHUP refresh
 (
   while kill -0 "$lg" 2>/dev/null; do
     sleep 1
-    mint "$work/tokens" "$ttl" && kill -HUP "$lg" 2>/dev/null || true
+    if mint "$work/tokens" "$ttl"; then kill -HUP "$lg" 2>/dev/null || true; fi
   done
 ) &
 hup_loop=$!
