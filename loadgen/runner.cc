@@ -983,7 +983,8 @@ StatusOr<RunResult> Run(const Config& config_in, const RunOptions& options) {
     for (std::size_t u = w; u < shard_users.size(); u += worker_count) {
       plan.users.push_back(shard_users[u]);
     }
-    plan.credentials = credentials.get();
+    // Embedded tokens outlive the run: only --target tokens are refreshed.
+    plan.credentials = config.target.empty() ? nullptr : credentials.get();
     plan.sessions = shard_sessions;
     ArrivalPartition part{config.shard_index, config.shard_count, w, worker_count};
     if (main_schedule) {
