@@ -347,7 +347,18 @@ def merge_seeds():
     return seeds
 
 
-def dev_auth(xuid):
+# Dev tokens expire: seeds carry one that is valid until 2100 (sessiond's
+# auth.h: "<expiry>.<hex HMAC-SHA256(secret, "<xuid>:<expiry>")>"), one that
+# expired in 2023, and one of the format before expiry existed.
+TOKEN_EXPIRY = 4102444800  # 2100-01-01T00:00:00Z
+
+
+def dev_auth(xuid, expiry=TOKEN_EXPIRY):
+    mac = hmac.new(SECRET, f"{xuid}:{expiry}".encode(), hashlib.sha256).hexdigest()
+    return f"XBL3.0 x={xuid};{expiry}.{mac}"
+
+
+def old_format_auth(xuid):
     token = hmac.new(SECRET, xuid.encode(), hashlib.sha256).hexdigest()
     return f"XBL3.0 x={xuid};{token}"
 
@@ -400,6 +411,10 @@ def request_seeds():
         get(XUID1) + get(XUID1, [("If-None-Match", '"a", W/"b"')]) + none,
         get(XUID1, dev=True) + dev,
         get(XUID1) + dev,  # bad token under dev auth: 401
+        http_request("GET", URL, [("Authorization", dev_auth(XUID1, 1700000000)),
+                                  ("x-xbl-contract-version", "107")]) + dev,  # expired: 401
+        http_request("PUT", URL, [("Authorization", old_format_auth(XUID1)),
+                                  ("x-xbl-contract-version", "107")], CREATE) + dev,  # no expiry: 401
         put(XUID1, "{not json") + none,
         put(XUID1, CREATE, [("Content-Type", "text/plain")]) + none,
         put(XUID1, CREATE, [("If-Match", "unquoted")]) + none,

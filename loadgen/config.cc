@@ -72,7 +72,14 @@ const std::vector<ConfigField>& Fields() {
       {"target", Kind::kString,
        "base URL of an MPSD-compatible service; default: sessiond embedded in this process"},
       {"token_file", Kind::kString,
-       "with --target: one user per line, 'XUID AUTHORIZATION' or 'XBL3.0 x=XUID;TOKEN'"},
+       "with --target: one user per line, 'XUID AUTHORIZATION' or 'XBL3.0 x=XUID;TOKEN'; "
+       "re-read on SIGHUP"},
+      {"token_command", Kind::kString,
+       "with --target, instead of --token-file: a /bin/sh command printing the token file "
+       "(e.g. sessionctl token --count N ...); re-run on SIGHUP"},
+      {"token_refresh", Kind::kDuration,
+       "re-read --token-file / re-run --token-command this often, so expiring tokens are "
+       "replaced during the run (default 0: only on SIGHUP)"},
       {"rate", Kind::kNumber, "open loop: arrivals (actions) per second (default 500)"},
       {"stages", Kind::kString,
        "ramping open loop, DURATION:RATE,...: e.g. 10s:100,20s:500 (sets the run length)"},
@@ -312,6 +319,14 @@ Status SetField(std::string_view key, std::string_view value, Config* c) {
     c->target = url;
   } else if (key == "token_file") {
     c->token_file = std::string(value);
+  } else if (key == "token_command") {
+    if (value.empty()) return Invalid("must not be empty");
+    c->token_command = std::string(value);
+  } else if (key == "token_refresh") {
+    if (Status s = SetDuration(value, &c->token_refresh); !s.ok()) return s;
+    if (c->token_refresh.count() > 0 && c->token_refresh < std::chrono::milliseconds(100)) {
+      return Invalid("must be 0 (off) or at least 100ms");
+    }
   } else if (key == "rate" || key == "start_rate" || key == "update_fraction" || key == "zipf") {
     StatusOr<double> v = ParseNonNegative(value);
     if (!v.ok()) return v.status();
@@ -515,11 +530,21 @@ std::chrono::microseconds MainDuration(const Config& config) {
 
 Status ResolveAndValidate(Config* c) {
   auto set = [&](const char* key) { return c->set_fields.count(key) > 0; };
-  if (!c->target.empty() && c->token_file.empty()) {
-    return Invalid("--target: needs --token-file (one Authorization value per user)");
+  if (!c->target.empty() && c->token_file.empty() && c->token_command.empty()) {
+    return Invalid(
+        "--target: needs --token-file or --token-command (one Authorization value per user)");
   }
   if (c->target.empty() && !c->token_file.empty()) {
     return Invalid("--token-file: only with --target (the embedded sessiond mints its tokens)");
+  }
+  if (c->target.empty() && !c->token_command.empty()) {
+    return Invalid("--token-command: only with --target (the embedded sessiond mints its tokens)");
+  }
+  if (!c->token_file.empty() && !c->token_command.empty()) {
+    return Invalid("--token-file and --token-command: give one source of tokens");
+  }
+  if (c->token_refresh.count() > 0 && c->token_file.empty() && c->token_command.empty()) {
+    return Invalid("--token-refresh: needs --token-file or --token-command to re-read");
   }
   if (!c->target.empty() && !c->inject.empty()) {
     return Invalid("--inject: only for the embedded sessiond (without --target)");
@@ -559,8 +584,8 @@ Status ResolveAndValidate(Config* c) {
   if (c->shard_index >= c->shard_count) return Invalid("--shard: index must be below the count");
 
   const ScenarioDefaults d = DefaultsFor(c->scenario);
-  // With --token-file, users stays 0 unless given: one user per line.
-  if (c->users == 0 && c->token_file.empty()) c->users = d.users;
+  // With --token-file/--token-command, users stays 0 unless given: one user per line.
+  if (c->users == 0 && c->token_file.empty() && c->token_command.empty()) c->users = d.users;
   if (c->sessions == 0) c->sessions = d.sessions;
   if (c->capacity == 0) c->capacity = d.capacity;
   if (!c->zipf) c->zipf = d.zipf;

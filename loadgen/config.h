@@ -49,6 +49,12 @@ struct Config {
   WriteMode mode = WriteMode::kSync;
   std::string target;      // base URL "http://host:port"; "" = embedded sessiond
   std::string token_file;  // with --target: one Authorization value per user
+  // With --target, instead of token_file: a shell command that prints the
+  // token file's contents (e.g. `sessionctl token --count N --ttl 1h ...`).
+  std::string token_command;
+  // Re-read token_file / re-run token_command this often during the run,
+  // so tokens that expire are replaced; 0 = only on SIGHUP.
+  std::chrono::microseconds token_refresh{0};
 
   // ---- Load model. Open loop (rate or stages) unless vus > 0.
   double rate = 500;                        // arrivals per second (constant open loop)

@@ -239,9 +239,19 @@ TEST(ConfigTest, ConflictsNameTheFlags) {
             "--vus and --rate: choose closed loop (--vus) or open loop");
   EXPECT_EQ(Conflict({{"think_time", "1s"}}), "--think-time: only with --vus (closed loop)");
   EXPECT_EQ(Conflict({{"target", "http://x:1"}}),
-            "--target: needs --token-file (one Authorization value per user)");
+            "--target: needs --token-file or --token-command (one Authorization value per user)");
   EXPECT_EQ(Conflict({{"token_file", "f"}}),
             "--token-file: only with --target (the embedded sessiond mints its tokens)");
+  EXPECT_EQ(Conflict({{"token_command", "true"}}),
+            "--token-command: only with --target (the embedded sessiond mints its tokens)");
+  EXPECT_EQ(Conflict({{"target", "http://x:1"}, {"token_file", "f"}, {"token_command", "true"}}),
+            "--token-file and --token-command: give one source of tokens");
+  EXPECT_EQ(Conflict({{"token_refresh", "10s"}}),
+            "--token-refresh: needs --token-file or --token-command to re-read");
+  EXPECT_EQ(Conflict({{"token_refresh", "10ms"}}), "SetField: must be 0 (off) or at least 100ms");
+  EXPECT_EQ(Conflict({{"token_command", ""}}), "SetField: must not be empty");
+  EXPECT_EQ(
+      Conflict({{"target", "http://x:1"}, {"token_command", "true"}, {"token_refresh", "5m"}}), "");
   EXPECT_EQ(
       Conflict({{"target", "http://x:1"}, {"token_file", "f"}, {"inject", "stall=at:1s,for:1s"}}),
       "--inject: only for the embedded sessiond (without --target)");

@@ -3,7 +3,8 @@
 // the intended start time).
 //
 //   loadgen run [--scenario lobby|append|churn|mixed] [--config FILE.json]
-//               [--target URL --token-file F] [--rate N | --stages S | --vus N]
+//               [--target URL (--token-file F | --token-command CMD) [--token-refresh D]]
+//               [--rate N | --stages S | --vus N]
 //               [--duration 30s] ... (loadgen run --help lists every flag)
 //   loadgen merge A.json B.json ... [--json OUT] [--hgrm OUT] [--threshold EXPR]...
 //               [--html OUT]
@@ -22,6 +23,8 @@
 // 98 a consistency violation; 99 a threshold failed (runner.h); 128 + the
 // signal when SIGINT/SIGTERM ended the run early (after the summary and
 // files, like k6: the first Ctrl-C stops the run, a second one kills).
+// SIGHUP (with --target) re-reads --token-file or re-runs --token-command and
+// replaces the users' tokens while the run goes on.
 #include <signal.h>
 #include <unistd.h>
 
@@ -47,6 +50,7 @@
 #include "loadgen/runner.h"
 #include "loadgen/summary.h"
 #include "loadgen/thresholds.h"
+#include "loadgen/users.h"
 
 namespace sessionrig::loadgen {
 namespace {
@@ -54,6 +58,7 @@ namespace {
 std::atomic<bool> g_interrupt{false};  // lock-free: safe to set from a signal handler
 std::atomic<int> g_signal{0};
 std::atomic<std::int64_t> g_first_signal_ns{0};
+std::atomic<bool> g_refresh_tokens{false};  // set by SIGHUP; lock-free
 
 std::int64_t MonotonicNs() {  // async-signal-safe
   timespec ts{};
@@ -76,6 +81,17 @@ extern "C" void OnInterrupt(int signo) {
   static const char kMessage[] =
       "\nloadgen: interrupted: ending the run, then the summary (again to quit at once)\n";
   (void)!write(STDERR_FILENO, kMessage, sizeof(kMessage) - 1);
+}
+
+extern "C" void OnHangup(int) { g_refresh_tokens.store(true); }
+
+// SIGHUP: refresh the tokens (CredentialRefresher polls the flag).
+void InstallHangupHandler() {
+  struct sigaction sa {};
+  sa.sa_handler = OnHangup;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  sigaction(SIGHUP, &sa, nullptr);
 }
 
 void InstallInterruptHandlers() {
@@ -145,6 +161,7 @@ std::string ValueName(const ConfigField& field) {
   const std::string_view key = field.key;
   if (key == "target") return "URL";
   if (key == "token_file" || key == "json" || key == "hgrm") return "FILE";
+  if (key == "token_command") return "CMD";
   if (key == "metrics_addr" || key == "sessiond_metrics_addr") return "HOST:PORT";
   if (key == "shard") return "I/N|auto/N";
   if (key == "stages") return "DUR:RATE,...";
@@ -188,6 +205,8 @@ std::string DescribeLoad(const Config& c) {
       << "\n        ";
   if (c.users > 0) {
     out << c.users << " users";
+  } else if (!c.token_command.empty()) {
+    out << "users from --token-command";
   } else {
     out << "users from " << c.token_file;
   }
@@ -276,7 +295,31 @@ int RunCommand(const std::string& config_path,
     run_options.progress = &std::cerr;
     run_options.progress_is_tty = isatty(STDERR_FILENO) != 0;
   }
+  // Tokens expire: against --target they are refreshed while the run goes,
+  // every --token-refresh and on SIGHUP.
+  std::unique_ptr<CredentialRefresher> refresher;
+  if (!config.target.empty()) {
+    StatusOr<std::vector<UserCredential>> users =
+        ReadUsers(config.token_file, config.token_command);
+    if (!users.ok()) return Fail(users.status().message());
+    run_options.credentials = std::make_shared<Credentials>(*users);
+    CredentialRefresher::Options refresh;
+    refresh.token_file = config.token_file;
+    refresh.token_command = config.token_command;
+    refresh.period = config.token_refresh;
+    refresh.request = &g_refresh_tokens;
+    refresh.log = &std::cerr;
+    InstallHangupHandler();
+    refresher = std::make_unique<CredentialRefresher>(run_options.credentials, refresh);
+    std::cerr << std::string("loadgen: ") + std::to_string(users->size()) + " users; tokens " +
+                     (config.token_command.empty() ? "re-read" : "re-minted") + " on SIGHUP" +
+                     (config.token_refresh.count() > 0
+                          ? " and every " + Seconds(config.token_refresh)
+                          : std::string()) +
+                     "\n";
+  }
   StatusOr<RunResult> result = Run(config, run_options);
+  if (refresher) refresher->Stop();
   if (!result.ok()) return Fail(result.status().message());
 
   PrintSummary(std::cout, result->summary, DescribeLoad(config));

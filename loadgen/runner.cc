@@ -78,7 +78,8 @@ class Ring {
 struct WorkerPlan {
   std::uint32_t index = 0;  // within the shard
   std::vector<UserCredential> users;
-  std::vector<std::uint32_t> sessions;  // the shard's sessions (global indices)
+  const Credentials* credentials = nullptr;  // their current tokens (refreshed during the run)
+  std::vector<std::uint32_t> sessions;       // the shard's sessions (global indices)
   std::optional<OpenLoopSchedule> warmup;
   std::optional<OpenLoopSchedule> main;
   std::uint32_t vus = 0;  // closed loop
@@ -174,6 +175,7 @@ class Worker {
       return Status(StatusCode::kUnavailable,
                     std::string("worker task queue: ") + SrHResultToString(hr));
     }
+    if (plan_.credentials != nullptr) credential_reader_.emplace(plan_.credentials);
     contexts_.reserve(plan_.users.size());
     std::vector<std::uint64_t> xuids;
     xuids.reserve(plan_.users.size());
@@ -182,6 +184,10 @@ class Worker {
       args.Xuid = user.xuid;
       args.Endpoint = endpoint_.c_str();
       args.Authorization = user.authorization.c_str();
+      if (credential_reader_) {  // wins over Authorization: each request gets the current token
+        args.TokenProvider = &CredentialReader::Provide;
+        args.TokenProviderContext = &*credential_reader_;
+      }
       args.Transport = transport_;
       args.TimeoutMs = static_cast<std::uint32_t>(
           std::chrono::duration_cast<std::chrono::milliseconds>(config_.timeout).count());
@@ -628,7 +634,8 @@ class Worker {
   // Owned, used only on the worker thread.
   SrTransportHandle transport_ = nullptr;
   XTaskQueueHandle queue_ = nullptr;
-  std::vector<XblContextHandle> contexts_;  // one per user
+  std::vector<XblContextHandle> contexts_;             // one per user
+  std::optional<CredentialReader> credential_reader_;  // the contexts' token provider
   std::unique_ptr<Scenario> scenario_;
   std::vector<Slot> slots_;  // sized once (blocks must not move)
   std::vector<std::uint32_t> free_;
@@ -667,14 +674,6 @@ void RaiseFileLimit(std::uint32_t max_inflight, bool embedded, std::vector<std::
                         std::to_string(max_inflight) +
                         " may need (ulimit -n); connections beyond it fail as transport errors");
   }
-}
-
-StatusOr<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status(StatusCode::kNotFound, "cannot read " + path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
 }
 
 // Reads the final documents of the append scenario's sessions on the
@@ -867,6 +866,7 @@ StatusOr<RunResult> Run(const Config& config_in, const RunOptions& options) {
   std::unique_ptr<sessiond::Server> server;
   std::string endpoint;
   std::vector<UserCredential> users;
+  std::shared_ptr<Credentials> credentials;  // the users' current tokens
   if (config.target.empty()) {
     // Faults are installed when the run starts (see below), so that a
     // stall's `at` counts from the start of the run, not from setup.
@@ -889,23 +889,27 @@ StatusOr<RunResult> Run(const Config& config_in, const RunOptions& options) {
     server = std::move(started).value();
     endpoint = server->base_url();
     users.reserve(config.users);
+    // Dev tokens expire: these outlive the run by an hour.
+    const auto token_ttl = config.warmup + MainDuration(config) + std::chrono::hours(1);
     for (std::uint32_t u = 0; u < config.users; ++u) {
       UserCredential c;
       c.xuid = EmbeddedXuid(u);
-      c.authorization = server->AuthorizationFor(std::to_string(c.xuid));
+      c.authorization = server->AuthorizationFor(std::to_string(c.xuid), token_ttl);
       users.push_back(std::move(c));
     }
+    credentials = std::make_shared<Credentials>(users);
   } else {
     endpoint = config.target;
-    StatusOr<std::string> text = ReadFile(config.token_file);
-    if (!text.ok())
-      return Status(StatusCode::kInvalidArgument, "--token-file: " + text.status().message());
-    StatusOr<std::vector<UserCredential>> parsed = ParseTokenFile(*text);
-    if (!parsed.ok()) {
-      return Status(StatusCode::kInvalidArgument,
-                    "--token-file " + config.token_file + ": " + parsed.status().message());
+    credentials = options.credentials;
+    if (credentials == nullptr) {
+      StatusOr<std::vector<UserCredential>> read =
+          ReadUsers(config.token_file, config.token_command);
+      if (!read.ok()) return read.status();
+      credentials = std::make_shared<Credentials>(*read);
+      users = std::move(read).value();
+    } else {
+      users = credentials->Users();
     }
-    users = std::move(parsed).value();
     if (config.set_fields.count("users") > 0) {
       if (config.users > users.size()) {
         return Status(StatusCode::kInvalidArgument, "--users: " + std::to_string(config.users) +
@@ -979,6 +983,8 @@ StatusOr<RunResult> Run(const Config& config_in, const RunOptions& options) {
     for (std::size_t u = w; u < shard_users.size(); u += worker_count) {
       plan.users.push_back(shard_users[u]);
     }
+    // Embedded tokens outlive the run: only --target tokens are refreshed.
+    plan.credentials = config.target.empty() ? nullptr : credentials.get();
     plan.sessions = shard_sessions;
     ArrivalPartition part{config.shard_index, config.shard_count, w, worker_count};
     if (main_schedule) {
@@ -1142,8 +1148,9 @@ StatusOr<RunResult> Run(const Config& config_in, const RunOptions& options) {
     std::vector<SessionHistory> sessions;
     sessions.reserve(histories.size());
     for (auto& [name, h] : histories) sessions.push_back(std::move(h));
-    const std::vector<std::size_t> unread =
-        ReadFinalDocuments(config, endpoint, shard_users.front(), &sessions);
+    const std::vector<std::size_t> unread = ReadFinalDocuments(
+        config, endpoint, {shard_users.front().xuid, credentials->Find(shard_users.front().xuid)},
+        &sessions);
     if (!unread.empty()) {
       result.warnings.push_back("consistency: " + std::to_string(unread.size()) + " of " +
                                 std::to_string(sessions.size()) +

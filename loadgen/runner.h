@@ -57,6 +57,7 @@
 
 #include "loadgen/config.h"
 #include "loadgen/summary.h"
+#include "loadgen/users.h"
 #include "sessionrig/status.h"
 
 namespace sessionrig::loadgen {
@@ -80,6 +81,10 @@ struct RunOptions {
   // within about 100 ms as if its duration had ended then, and the results
   // cover the part that ran (duration_s, planned). Null: not interruptible.
   const std::atomic<bool>* interrupt = nullptr;
+  // With --target: the users and their tokens, replaceable while the run
+  // goes (loadgen's token refresh; users.h). Null: Run reads --token-file or
+  // runs --token-command once itself.
+  std::shared_ptr<Credentials> credentials;
 };
 
 // What --linger keeps serving after Run() returns: loadgen's /metrics and

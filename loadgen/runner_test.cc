@@ -13,6 +13,7 @@
 #include <fstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -247,6 +248,64 @@ TEST_F(RunnerTest, AppendFindsLostUpdatesWhenTheServerIgnoresIfMatch) {
   EXPECT_FALSE(s.consistency.examples.empty());
   EXPECT_EQ(r.exit_code, kExitConsistency);
   EXPECT_EQ(s.target, (*server)->base_url());
+}
+
+// Users and tokens for `server` that expire `ttl` from now.
+std::vector<UserCredential> MintUsers(const sessiond::Server& server, int count,
+                                      std::chrono::microseconds ttl) {
+  std::vector<UserCredential> users;
+  for (int u = 0; u < count; ++u) {
+    const std::uint64_t xuid = EmbeddedXuid(static_cast<unsigned>(u));
+    users.push_back({xuid, server.AuthorizationFor(std::to_string(xuid), ttl)});
+  }
+  return users;
+}
+
+TEST_F(RunnerTest, TokensReplacedDuringTheRunOutliveTheirExpiry) {
+  sessiond::ServerOptions options;
+  options.threads = 2;
+  StatusOr<std::unique_ptr<sessiond::Server>> server = sessiond::Server::Start(options);
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  const std::string tokens = ::testing::TempDir() + "/loadgen_runner_test_expiring_tokens.txt";
+  {
+    std::ofstream out(tokens);
+    for (const UserCredential& u : MintUsers(**server, 16, std::chrono::seconds(2))) {
+      out << u.authorization << "\n";
+    }
+  }
+  Set("target", (*server)->base_url());
+  Set("token_file", tokens);
+  Set("mode", "upsert");  // every action is a write: each 401 counts
+  Set("rate", "100");
+  Set("duration", "4s");
+  const Config config = config_;
+
+  // Tokens that expire half-way and are never replaced: the rest is 401s.
+  RunResult stale = RunOk();
+  EXPECT_GT(stale.summary.writes[WriteStatus::kAccessDenied], 0u);
+
+  // The same, with the tokens replaced by fresh ones every 250 ms (each
+  // lives 2 s): no write is refused.
+  config_ = config;
+  RunOptions run_options;
+  run_options.credentials =
+      std::make_shared<Credentials>(MintUsers(**server, 16, std::chrono::seconds(2)));
+  std::atomic<bool> done{false};
+  std::thread refresher([&] {
+    while (!done.load()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+      ASSERT_TRUE(
+          run_options.credentials->Replace(MintUsers(**server, 16, std::chrono::seconds(2))).ok());
+    }
+  });
+  RunResult fresh = RunOk(run_options);
+  done = true;
+  refresher.join();
+  const Summary& s = fresh.summary;
+  EXPECT_EQ(s.writes[WriteStatus::kAccessDenied], 0u);
+  EXPECT_GT(s.writes[WriteStatus::kUpdated] + s.writes[WriteStatus::kCreated], 0u);
+  EXPECT_GT(run_options.credentials->generation(), 4u);
+  EXPECT_EQ(fresh.exit_code, kExitOk);
 }
 
 TEST_F(RunnerTest, RunEndsOnTimeWhenTheServerHangs) {

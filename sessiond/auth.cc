@@ -9,9 +9,14 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
+#include <time.h>
+
 #include <algorithm>
 #include <array>
+#include <charconv>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iterator>
 #include <utility>
@@ -19,8 +24,14 @@
 namespace sessionrig::sessiond {
 namespace {
 
+using SystemClock = std::chrono::system_clock;
+
 // Longest xuid accepted, digits (a 64-bit unsigned has 20).
 constexpr std::size_t kMaxXuidDigits = 20;
+// Length of a MAC in hex (SHA-256: 32 bytes).
+constexpr std::size_t kMacHexChars = 64;
+// Longest expiry accepted, digits (int64 has 19; tokens carry 10 until 2286).
+constexpr std::size_t kMaxExpiryDigits = 18;
 
 std::string Hex(const unsigned char* data, std::size_t n) {
   static constexpr char kDigits[] = "0123456789abcdef";
@@ -33,29 +44,121 @@ std::string Hex(const unsigned char* data, std::size_t n) {
   return out;
 }
 
-bool IsXuid(std::string_view s) {
-  return !s.empty() && s.size() <= kMaxXuidDigits &&
-         std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+bool IsDigits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+bool IsXuid(std::string_view s) { return s.size() <= kMaxXuidDigits && IsDigits(s); }
+
+bool IsLowerHex(std::string_view s) {
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+// The MAC a dev token carries: over "<xuid>:<expiry>", so neither the xuid
+// nor the expiry can be changed without the secret.
+std::string TokenMac(std::string_view secret, std::string_view xuid, std::string_view expiry) {
+  std::string message(xuid);
+  message.push_back(':');
+  message.append(expiry);
+  return HmacSha256Hex(secret, message);
+}
+
+// "2024-01-02T03:04:05Z".
+std::string UnixToIso8601(std::int64_t unix_s) {
+  const time_t t = static_cast<time_t>(unix_s);
+  struct tm tm_utc {};
+  if (gmtime_r(&t, &tm_utc) == nullptr) return std::to_string(unix_s);
+  char buf[40];
+  const std::size_t n = strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm_utc);
+  return std::string(buf, n);
+}
+
+double UnixSeconds(SystemClock::time_point t) {
+  return std::chrono::duration<double>(t.time_since_epoch()).count();
 }
 
 }  // namespace
 
 const char* AuthModeName(AuthMode mode) { return mode == AuthMode::kDev ? "dev" : "none"; }
 
-std::string MintDevToken(std::string_view secret, std::string_view xuid) {
+std::string HmacSha256Hex(std::string_view key, std::string_view message) {
   std::array<unsigned char, EVP_MAX_MD_SIZE> mac{};
   unsigned int mac_len = 0;
-  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
-       reinterpret_cast<const unsigned char*>(xuid.data()), xuid.size(), mac.data(), &mac_len);
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(message.data()), message.size(), mac.data(),
+       &mac_len);
   return Hex(mac.data(), mac_len);
 }
 
-std::string DevAuthorizationHeader(std::string_view secret, std::string_view xuid) {
+std::int64_t TokenExpiryAfter(std::chrono::microseconds ttl, SystemClock::time_point now) {
+  const auto at = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()) +
+                  std::max(ttl, std::chrono::microseconds(0));
+  const std::int64_t us = at.count();
+  return us / 1'000'000 + (us % 1'000'000 > 0 ? 1 : 0);
+}
+
+std::string MintDevToken(std::string_view secret, std::string_view xuid,
+                         std::int64_t expiry_unix_s) {
+  const std::string expiry = std::to_string(expiry_unix_s);
+  return expiry + "." + TokenMac(secret, xuid, expiry);
+}
+
+std::string MintDevToken(std::string_view secret, std::string_view xuid) {
+  return MintDevToken(secret, xuid, TokenExpiryAfter(kDefaultTokenTtl, SystemClock::now()));
+}
+
+std::string DevAuthorizationHeader(std::string_view secret, std::string_view xuid,
+                                   std::int64_t expiry_unix_s) {
   std::string out = "XBL3.0 x=";
   out.append(xuid);
   out.push_back(';');
-  out += MintDevToken(secret, xuid);
+  out += MintDevToken(secret, xuid, expiry_unix_s);
   return out;
+}
+
+std::string DevAuthorizationHeader(std::string_view secret, std::string_view xuid) {
+  return DevAuthorizationHeader(secret, xuid,
+                                TokenExpiryAfter(kDefaultTokenTtl, SystemClock::now()));
+}
+
+StatusOr<std::chrono::microseconds> ParseTokenTtl(std::string_view text) {
+  const std::string quoted = "\"" + std::string(text.substr(0, 40)) + "\"";
+  std::size_t i = 0;
+  while (i < text.size() && ((text[i] >= '0' && text[i] <= '9') || text[i] == '.')) ++i;
+  const std::string_view number = text.substr(0, i);
+  const std::string_view unit = text.substr(i);
+  if (number.empty() || number == "." || std::count(number.begin(), number.end(), '.') > 1) {
+    return Status(StatusCode::kInvalidArgument,
+                  quoted + " is not a duration (a number with a unit us, ms, s, m or h)");
+  }
+  double scale_us = 0;
+  if (unit.empty() || unit == "s") {
+    scale_us = 1e6;
+  } else if (unit == "us") {
+    scale_us = 1;
+  } else if (unit == "ms") {
+    scale_us = 1e3;
+  } else if (unit == "m") {
+    scale_us = 60e6;
+  } else if (unit == "h") {
+    scale_us = 3600e6;
+  } else {
+    return Status(
+        StatusCode::kInvalidArgument,
+        quoted + ": unknown unit \"" + std::string(unit.substr(0, 8)) + "\" (us, ms, s, m or h)");
+  }
+  // Digits and one '.': strtod cannot fail, and cannot read past the number.
+  const double value = std::strtod(std::string(number).c_str(), nullptr) * scale_us;
+  const double max_us = static_cast<double>(kMaxTokenTtl.count()) * 1e6;
+  if (!(value >= 1.0)) {
+    return Status(StatusCode::kInvalidArgument, quoted + ": a token lifetime must be positive");
+  }
+  if (value > max_us) {
+    return Status(StatusCode::kInvalidArgument,
+                  quoted + ": longer than the longest token lifetime (100 days)");
+  }
+  return std::chrono::microseconds(static_cast<std::int64_t>(std::llround(value)));
 }
 
 StatusOr<std::string> GenerateSecret() {
@@ -118,6 +221,11 @@ Authenticator::Authenticator(AuthMode mode, std::string secret)
     : mode_(mode), secret_(std::move(secret)) {}
 
 StatusOr<std::string> Authenticator::Authenticate(std::string_view header) const {
+  return Authenticate(header, SystemClock::now());
+}
+
+StatusOr<std::string> Authenticator::Authenticate(std::string_view header,
+                                                  SystemClock::time_point now) const {
   if (header.empty()) {
     if (mode_ == AuthMode::kNone) return std::string();
     return Status(StatusCode::kInvalidArgument, "missing Authorization header");
@@ -125,10 +233,40 @@ StatusOr<std::string> Authenticator::Authenticate(std::string_view header) const
   auto creds = ParseXblAuthorization(header);
   if (!creds.ok()) return creds.status();
   if (mode_ == AuthMode::kNone) return std::move(creds->xuid);
-  const std::string expected = MintDevToken(secret_, creds->xuid);
-  if (creds->token.size() != expected.size() ||
-      CRYPTO_memcmp(creds->token.data(), expected.data(), expected.size()) != 0) {
+  const std::string_view token = creds->token;
+  const std::size_t dot = token.find('.');
+  if (dot == std::string_view::npos) {
+    if (token.size() == kMacHexChars && IsLowerHex(token)) {
+      return Status(StatusCode::kInvalidArgument,
+                    "token for xuid " + creds->xuid +
+                        " has no expiry (the format before dev tokens expired); mint a new one "
+                        "with sessionctl token");
+    }
+    return Status(StatusCode::kInvalidArgument,
+                  "invalid token for xuid " + creds->xuid + " (want <expiry>.<mac>)");
+  }
+  const std::string_view expiry_text = token.substr(0, dot);
+  const std::string_view mac = token.substr(dot + 1);
+  std::int64_t expiry = 0;
+  if (expiry_text.size() > kMaxExpiryDigits || !IsDigits(expiry_text) ||
+      std::from_chars(expiry_text.data(), expiry_text.data() + expiry_text.size(), expiry).ec !=
+          std::errc()) {
+    return Status(StatusCode::kInvalidArgument,
+                  "invalid token for xuid " + creds->xuid + " (the expiry is not unix seconds)");
+  }
+  const std::string expected = TokenMac(secret_, creds->xuid, expiry_text);
+  if (mac.size() != expected.size() ||
+      CRYPTO_memcmp(mac.data(), expected.data(), expected.size()) != 0) {
     return Status(StatusCode::kInvalidArgument, "invalid token for xuid " + creds->xuid);
+  }
+  // Checked only once the MAC holds: the expiry is then the one minted.
+  const double now_s = UnixSeconds(now);
+  if (now_s >= static_cast<double>(expiry)) {
+    char ago[32];
+    std::snprintf(ago, sizeof(ago), "%.0f", std::floor(now_s - static_cast<double>(expiry)));
+    return Status(StatusCode::kInvalidArgument, "token for xuid " + creds->xuid + " expired at " +
+                                                    UnixToIso8601(expiry) + " (" + ago +
+                                                    " s ago); mint a fresh one (sessionctl token)");
   }
   return std::move(creds->xuid);
 }

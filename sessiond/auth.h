@@ -1,15 +1,27 @@
 // sessiond/auth.h: XBL3.0-style caller identity for sessiond.
 //
 // A request names its user with `Authorization: XBL3.0 x=<xuid>;<token>`.
-// In dev mode (the default) the token is hex(HMAC-SHA256(secret, xuid)),
+// In dev mode (the default) the token carries its own expiry, like the real
+// service's tokens:
+//
+//   <token> = <expiry>.<mac>
+//   <expiry> = unix time in whole seconds (decimal) after which it is refused
+//   <mac>    = hex(HMAC-SHA256(secret, "<xuid>:<expiry>")), 64 lowercase hex
+//
 // so anyone holding the server's secret (sessionctl, an embedding loadgen)
-// can mint tokens, and nobody else can. In none mode the token is not
-// checked and the header is optional (local use only).
+// can mint tokens, nobody else can, and a token cannot be moved to another
+// xuid or given a later expiry. An expired token is refused (HTTP 401) with a
+// message that says it expired and when. Tokens of the format before expiry
+// existed (a bare 64-hex MAC of the xuid) are refused with a message saying
+// so: a token that never expires is what expiry exists to rule out. In none
+// mode the token is not checked and the header is optional (local use only).
 //
 // Thread-safety: Authenticator is immutable after construction; all
 // methods are safe to call concurrently. Free functions are pure.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -28,11 +40,37 @@ const char* AuthModeName(AuthMode mode);
 // Minimum length of a dev secret, bytes.
 inline constexpr std::size_t kMinSecretBytes = 16;
 
-// hex(HMAC-SHA256(secret, xuid)): 64 lowercase hex characters.
+// Lifetime of a token when none is given (`sessionctl token` without --ttl).
+inline constexpr std::chrono::seconds kDefaultTokenTtl{3600};
+// Longest lifetime a token may be minted with (100 days).
+inline constexpr std::chrono::seconds kMaxTokenTtl{100LL * 24 * 3600};
+
+// hex(HMAC-SHA256(key, message)): 64 lowercase hex characters.
+std::string HmacSha256Hex(std::string_view key, std::string_view message);
+
+// The expiry (unix seconds) of a token minted at `now` to live `ttl`:
+// now + ttl rounded up to the next whole second, so the token lives at least
+// `ttl` (and less than `ttl` + 1 s).
+std::int64_t TokenExpiryAfter(std::chrono::microseconds ttl,
+                              std::chrono::system_clock::time_point now);
+
+// "<expiry>.<hex(HMAC-SHA256(secret, "<xuid>:<expiry>"))>".
+std::string MintDevToken(std::string_view secret, std::string_view xuid,
+                         std::int64_t expiry_unix_s);
+// The same, valid for kDefaultTokenTtl from now.
 std::string MintDevToken(std::string_view secret, std::string_view xuid);
 
-// The full header value: "XBL3.0 x=<xuid>;<MintDevToken(secret, xuid)>".
+// The full header value: "XBL3.0 x=<xuid>;<MintDevToken(...)>".
+std::string DevAuthorizationHeader(std::string_view secret, std::string_view xuid,
+                                   std::int64_t expiry_unix_s);
+// The same, valid for kDefaultTokenTtl from now.
 std::string DevAuthorizationHeader(std::string_view secret, std::string_view xuid);
+
+// Parses a token lifetime: a decimal number with a unit us, ms, s, m or h
+// ("90s", "1.5h", "250ms"); a bare number is seconds. Errors
+// (kInvalidArgument, naming the text): no number, an unknown unit, zero or
+// negative, or longer than kMaxTokenTtl.
+[[nodiscard]] StatusOr<std::chrono::microseconds> ParseTokenTtl(std::string_view text);
 
 // A fresh random secret (32 random bytes from OpenSSL's RAND_bytes, as 64
 // hex characters: printable, so it can be pasted into a secret file).
@@ -62,9 +100,15 @@ class Authenticator {
   Authenticator(AuthMode mode, std::string secret);
 
   // The caller's xuid for an Authorization header value (empty view: no
-  // header). In none mode a missing header yields "" (unknown caller) and
-  // the token is not checked. Errors (HTTP 401): kInvalidArgument.
+  // header) at wall-clock time `now` (default: the current time). In none
+  // mode a missing header yields "" (unknown caller) and the token is not
+  // checked. Errors (HTTP 401): kInvalidArgument with a message the client
+  // can act on: a malformed header, a token of another xuid or secret, a
+  // token of the old format without expiry, or an expired token (the
+  // message then says "expired" and when).
   StatusOr<std::string> Authenticate(std::string_view header) const;
+  StatusOr<std::string> Authenticate(std::string_view header,
+                                     std::chrono::system_clock::time_point now) const;
 
   AuthMode mode() const { return mode_; }
   const std::string& secret() const { return secret_; }

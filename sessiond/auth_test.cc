@@ -4,6 +4,8 @@
 
 #include <unistd.h>
 
+#include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <fstream>
 #include <string>
@@ -13,28 +15,111 @@ namespace {
 
 constexpr char kSecret[] = "0123456789abcdef0123456789abcdef";
 
-TEST(SessiondAuth, TokenIsHmacSha256OfTheXuid) {
+using std::chrono::hours;
+using std::chrono::microseconds;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using std::chrono::system_clock;
+
+system_clock::time_point At(std::int64_t unix_s, milliseconds extra = milliseconds(0)) {
+  return system_clock::time_point(seconds(unix_s)) + extra;
+}
+
+TEST(SessiondAuth, TokenIsExpiryAndHmacSha256OfXuidAndExpiry) {
   // RFC 4231 test case 2: HMAC-SHA256(key "Jefe", "what do ya want for nothing?").
-  EXPECT_EQ(MintDevToken("Jefe", "what do ya want for nothing?"),
+  EXPECT_EQ(HmacSha256Hex("Jefe", "what do ya want for nothing?"),
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
-  EXPECT_EQ(MintDevToken(kSecret, "123").size(), 64u);
-  EXPECT_NE(MintDevToken(kSecret, "123"), MintDevToken(kSecret, "124"));
-  EXPECT_EQ(DevAuthorizationHeader(kSecret, "123"), "XBL3.0 x=123;" + MintDevToken(kSecret, "123"));
+  EXPECT_EQ(MintDevToken(kSecret, "123", 1700000000),
+            "1700000000." + HmacSha256Hex(kSecret, "123:1700000000"));
+  EXPECT_NE(MintDevToken(kSecret, "123", 1700000000), MintDevToken(kSecret, "124", 1700000000));
+  EXPECT_NE(MintDevToken(kSecret, "123", 1700000000), MintDevToken(kSecret, "123", 1700000001));
+  EXPECT_EQ(DevAuthorizationHeader(kSecret, "123", 1700000000),
+            "XBL3.0 x=123;" + MintDevToken(kSecret, "123", 1700000000));
+  // Without an expiry: kDefaultTokenTtl (1 h) from now, rounded up to a second.
+  const std::string token = MintDevToken(kSecret, "123");
+  const std::int64_t expiry = std::stoll(token.substr(0, token.find('.')));
+  const std::int64_t now_s =
+      std::chrono::duration_cast<seconds>(system_clock::now().time_since_epoch()).count();
+  EXPECT_GE(expiry, now_s + 3600);
+  EXPECT_LE(expiry, now_s + 3600 + 5);
+}
+
+TEST(SessiondAuth, ExpiryIsTheTtlRoundedUpToASecond) {
+  EXPECT_EQ(TokenExpiryAfter(seconds(1), At(100)), 101);
+  EXPECT_EQ(TokenExpiryAfter(seconds(1), At(100, milliseconds(500))), 102);
+  EXPECT_EQ(TokenExpiryAfter(milliseconds(1), At(100)), 101);
+  EXPECT_EQ(TokenExpiryAfter(hours(1), At(100)), 3700);
 }
 
 TEST(SessiondAuth, DevModeAcceptsOnlyValidTokens) {
   Authenticator auth(AuthMode::kDev, kSecret);
-  auto ok = auth.Authenticate(DevAuthorizationHeader(kSecret, "2533274790412345"));
+  const std::int64_t expiry = 1700003600;
+  const auto now = At(1700000000);
+  auto ok = auth.Authenticate(DevAuthorizationHeader(kSecret, "2533274790412345", expiry), now);
   ASSERT_TRUE(ok.ok()) << ok.status().ToString();
   EXPECT_EQ(*ok, "2533274790412345");
-  const std::string other_secret = DevAuthorizationHeader("another-secret-of-16b", "123");
-  for (const std::string& bad :
-       {std::string(), std::string("Bearer abc"), std::string("XBL3.0 x=123"),
-        std::string("XBL3.0 x=12a;tok"), std::string("XBL3.0 x=123;"), other_secret,
-        "XBL3.0 x=124;" + MintDevToken(kSecret, "123"),
-        "XBL3.0 x=123;" + MintDevToken(kSecret, "123") + "0"}) {
-    EXPECT_FALSE(auth.Authenticate(bad).ok()) << bad;
+  const std::string good = MintDevToken(kSecret, "123", expiry);
+  const std::string mac = good.substr(good.find('.') + 1);
+  const std::string other_secret = DevAuthorizationHeader("another-secret-of-16b", "123", expiry);
+  for (const std::string& bad : {
+           std::string(), std::string("Bearer abc"), std::string("XBL3.0 x=123"),
+           std::string("XBL3.0 x=12a;tok"), std::string("XBL3.0 x=123;"), other_secret,
+           "XBL3.0 x=124;" + good,                          // another user's token
+           "XBL3.0 x=123;" + good + "0",                    // a longer MAC
+           "XBL3.0 x=123;1700007200." + mac,                // a later expiry, same MAC
+           "XBL3.0 x=123;." + mac,                          // no expiry digits
+           "XBL3.0 x=123;-1." + mac,                        // not unix seconds
+           "XBL3.0 x=123;99999999999999999999." + mac,      // too long
+           "XBL3.0 x=123;" + std::to_string(expiry) + ".",  // no MAC
+       }) {
+    auto r = auth.Authenticate(bad, now);
+    EXPECT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.status().message().find("expired"), std::string::npos) << r.status().message();
   }
+}
+
+TEST(SessiondAuth, ExpiredTokensAreRefusedWithAMessageSayingSo) {
+  Authenticator auth(AuthMode::kDev, kSecret);
+  const std::string header = DevAuthorizationHeader(kSecret, "123", 1700000000);
+  EXPECT_TRUE(auth.Authenticate(header, At(1699999999, milliseconds(999))).ok());
+  auto at_expiry = auth.Authenticate(header, At(1700000000));
+  ASSERT_FALSE(at_expiry.ok());
+  EXPECT_EQ(at_expiry.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(at_expiry.status().message(),
+            "token for xuid 123 expired at 2023-11-14T22:13:20Z (0 s ago); mint a fresh one "
+            "(sessionctl token)");
+  auto later = auth.Authenticate(header, At(1700000090));
+  ASSERT_FALSE(later.ok());
+  EXPECT_NE(later.status().message().find("expired at 2023-11-14T22:13:20Z (90 s ago)"),
+            std::string::npos)
+      << later.status().message();
+  // A token that never expired is refused for what it is.
+  auto old = auth.Authenticate("XBL3.0 x=123;" + HmacSha256Hex(kSecret, "123"), At(1700000000));
+  ASSERT_FALSE(old.ok());
+  EXPECT_NE(old.status().message().find("has no expiry"), std::string::npos)
+      << old.status().message();
+}
+
+TEST(SessiondAuth, TtlGrammar) {
+  EXPECT_EQ(*ParseTokenTtl("1h"), hours(1));
+  EXPECT_EQ(*ParseTokenTtl("1.5h"), seconds(5400));
+  EXPECT_EQ(*ParseTokenTtl("2m"), seconds(120));
+  EXPECT_EQ(*ParseTokenTtl("90s"), seconds(90));
+  EXPECT_EQ(*ParseTokenTtl("30"), seconds(30));
+  EXPECT_EQ(*ParseTokenTtl("250ms"), milliseconds(250));
+  EXPECT_EQ(*ParseTokenTtl("0.5s"), milliseconds(500));
+  EXPECT_EQ(*ParseTokenTtl("750us"), microseconds(750));
+  EXPECT_EQ(*ParseTokenTtl("2400h"), kMaxTokenTtl);
+  for (const char* bad :
+       {"", "h", "1x", "-1s", "0", "0s", "1.2.3s", "2401h", "1e3s", "5 s", ".", "1hh", "0.1us"}) {
+    auto r = ParseTokenTtl(bad);
+    EXPECT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  }
+  EXPECT_EQ(ParseTokenTtl("5sec").status().message(),
+            "\"5sec\": unknown unit \"sec\" (us, ms, s, m or h)");
+  EXPECT_EQ(ParseTokenTtl("2401h").status().message(),
+            "\"2401h\": longer than the longest token lifetime (100 days)");
 }
 
 TEST(SessiondAuth, NoneModeTrustsTheHeaderAndAllowsNone) {

@@ -111,14 +111,32 @@ TEST(SessiondCli, ServesUntilSigtermWithMintedTokens) {
   const auto port = static_cast<std::uint16_t>(std::stoi(m[1]));
   ASSERT_NE(port, 0);
 
-  // sessionctl mints the same token the library does, from the written secret.
+  // sessionctl mints tokens the server accepts, from the written secret,
+  // valid for an hour by default.
   auto secret = ReadSecretFile(secret_file);
   ASSERT_TRUE(secret.ok()) << secret.status().ToString();
+  const Authenticator auth(AuthMode::kDev, *secret);
+  const auto minted_at = std::chrono::system_clock::now();
   Child token(
       {SESSIONCTL_BINARY, "token", "--xuid", "2533274790412345", "--secret-file", secret_file});
-  EXPECT_EQ(token.ReadLine(milliseconds(10000)),
-            DevAuthorizationHeader(*secret, "2533274790412345"));
+  const std::string header = token.ReadLine(milliseconds(10000));
   EXPECT_EQ(token.Wait(), 0);
+  auto who = auth.Authenticate(header, minted_at + std::chrono::minutes(59));
+  EXPECT_TRUE(who.ok()) << header << ": " << who.status().ToString();
+  EXPECT_FALSE(auth.Authenticate(header, minted_at + std::chrono::minutes(61)).ok());
+  // --ttl and --count: one line per consecutive xuid, in loadgen's
+  // --token-file format.
+  Child tokens({SESSIONCTL_BINARY, "token", "--xuid", "1001", "--count", "3", "--ttl", "1.5m",
+                "--secret-file", secret_file});
+  for (const char* xuid : {"1001", "1002", "1003"}) {
+    const std::string line = tokens.ReadLine(milliseconds(10000));
+    EXPECT_EQ(line.rfind(std::string("XBL3.0 x=") + xuid + ";", 0), 0u) << line;
+    auto ok = auth.Authenticate(line, minted_at + std::chrono::seconds(85));
+    ASSERT_TRUE(ok.ok()) << line << ": " << ok.status().ToString();
+    EXPECT_EQ(*ok, xuid);
+    EXPECT_FALSE(auth.Authenticate(line, minted_at + std::chrono::seconds(95)).ok());
+  }
+  EXPECT_EQ(tokens.Wait(), 0);
 
   const std::string url = "http://127.0.0.1:" + std::to_string(port) +
                           "/serviceconfigs/scid/sessionTemplates/t/sessions/cli";
@@ -166,6 +184,10 @@ TEST(SessiondCli, BadFlagsNameTheFlagAndExit1) {
       {{"--metrics-addr", "nowhere"}, "--metrics-addr"},
       {{"--inject", "latency=sometimes"}, "--inject"},
       {{"--no-such-flag"}, "--no-such-flag"},
+      {{"--header-timeout-ms", "0"}, "--header-timeout-ms"},
+      {{"--body-timeout-ms", "x"}, "--body-timeout-ms"},
+      {{"--linger-idle-ms", "0"}, "--linger-idle-ms"},
+      {{"--max-connections-per-peer", "-1"}, "--max-connections-per-peer"},
   };
   for (const Case& c : cases) {
     std::vector<std::string> argv = {SESSIOND_BINARY};
@@ -178,6 +200,16 @@ TEST(SessiondCli, BadFlagsNameTheFlagAndExit1) {
   Child ctl({SESSIONCTL_BINARY, "token"});
   EXPECT_EQ(ctl.Wait(), 1);
   EXPECT_NE(ctl.Stderr().find("--xuid"), std::string::npos);
+  const std::string secret_file = TempPath("sessiond_cli_ttl_secret");
+  std::remove(secret_file.c_str());
+  ASSERT_TRUE(WriteSecretFile(secret_file, "0123456789abcdef0123456789abcdef").ok());
+  for (const char* ttl : {"0s", "soon", "2401h", "-1m"}) {
+    Child bad_ttl(
+        {SESSIONCTL_BINARY, "token", "--xuid", "1", "--ttl", ttl, "--secret-file", secret_file});
+    EXPECT_EQ(bad_ttl.Wait(), 1) << ttl;
+    EXPECT_NE(bad_ttl.Stderr().find("--ttl"), std::string::npos) << ttl;
+  }
+  std::remove(secret_file.c_str());
 }
 
 }  // namespace

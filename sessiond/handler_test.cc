@@ -6,6 +6,8 @@
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/verb.hpp>
 
+#include <chrono>
+#include <cstdint>
 #include <set>
 #include <string>
 #include <thread>
@@ -185,6 +187,27 @@ TEST_F(SessiondHandlerTest, AuthenticationAndMemberProtection) {
   EXPECT_EQ(Put("2", R"({"members":{"me":{"constants":{"system":{"xuid":"1"}}}}})").result_int(),
             403u);
   EXPECT_EQ(Etag(Get()), etag);
+}
+
+TEST_F(SessiondHandlerTest, AnExpiredTokenIs401SayingItExpired) {
+  const std::int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(
+                                 std::chrono::system_clock::now().time_since_epoch())
+                                 .count();
+  auto expired = Send(http::verb::put, kUrl,
+                      {{"x-xbl-contract-version", "107"},
+                       {"Authorization", DevAuthorizationHeader(kSecret, "1", now_s - 10)}},
+                      kJoin);
+  EXPECT_EQ(expired.result_int(), 401u);
+  EXPECT_EQ(expired[http::field::www_authenticate], "XBL3.0");
+  EXPECT_NE(expired.body().find("token for xuid 1 expired at "), std::string::npos)
+      << expired.body();
+  EXPECT_EQ(metrics_.sessions(), 0);
+  // The same user with a fresh token is served.
+  auto fresh = Send(http::verb::put, kUrl,
+                    {{"x-xbl-contract-version", "107"},
+                     {"Authorization", DevAuthorizationHeader(kSecret, "1", now_s + 60)}},
+                    kJoin);
+  EXPECT_EQ(fresh.result_int(), 201u);
 }
 
 TEST_F(SessiondHandlerTest, RoutesMethodsAndUrls) {

@@ -10,6 +10,7 @@
 // naming the flag, exit 1.
 #include <signal.h>
 
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -72,8 +73,12 @@ int main(int argc, char** argv) {
   std::string secret_file;
   std::vector<std::string> inject;
   sd::Limits limits;
-  std::size_t idle_timeout_ms = static_cast<std::size_t>(limits.idle_timeout.count());
-  std::size_t request_timeout_ms = static_cast<std::size_t>(limits.request_timeout.count());
+  auto ms = [](std::chrono::milliseconds d) { return static_cast<std::size_t>(d.count()); };
+  std::size_t idle_timeout_ms = ms(limits.idle_timeout);
+  std::size_t header_timeout_ms = ms(limits.header_timeout);
+  std::size_t body_timeout_ms = ms(limits.body_timeout);
+  std::size_t linger_ms = ms(limits.linger_time);
+  std::size_t linger_idle_ms = ms(limits.linger_idle_timeout);
 
   app.add_option("--listen", listen, "HOST:PORT to serve on (PORT 0: a free port)")
       ->capture_default_str();
@@ -100,9 +105,31 @@ int main(int argc, char** argv) {
                  "close keep-alive connections idle this long, ms")
       ->check(CLI::Range(std::size_t{1}, std::size_t{86400000}))
       ->capture_default_str();
-  app.add_option("--request-timeout-ms", request_timeout_ms,
-                 "a started request must be complete within this, ms (408)")
+  app.add_option("--max-connections-per-peer", limits.max_connections_per_peer,
+                 "most open connections from one peer address (503 beyond; default 0: "
+                 "--max-connections minus 1/64 of it)")
+      ->check(CLI::Range(std::size_t{0}, std::size_t{1000000}))
+      ->capture_default_str();
+  app.add_option("--header-timeout-ms", header_timeout_ms,
+                 "a request's header must be complete this long after its first byte, ms (408)")
       ->check(CLI::Range(std::size_t{1}, std::size_t{86400000}))
+      ->capture_default_str();
+  app.add_option("--body-timeout-ms", body_timeout_ms,
+                 "a request's body must be complete this long after its header, ms (408)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{86400000}))
+      ->capture_default_str();
+  app.add_option("--linger-max-bytes", limits.linger_max_bytes,
+                 "lingering close: discard at most this many bytes a client still sends after "
+                 "a closing response")
+      ->check(CLI::Range(std::size_t{0}, std::size_t{1} << 34))
+      ->capture_default_str();
+  app.add_option("--linger-ms", linger_ms,
+                 "lingering close: at most this long in all, ms (0: close at once)")
+      ->check(CLI::Range(std::size_t{0}, std::size_t{3600000}))
+      ->capture_default_str();
+  app.add_option("--linger-idle-ms", linger_idle_ms,
+                 "lingering close: wait at most this long for the client's next bytes, ms")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{3600000}))
       ->capture_default_str();
   try {
     app.parse(argc, argv);
@@ -116,7 +143,10 @@ int main(int argc, char** argv) {
   sd::ServerOptions options;
   options.limits = limits;
   options.limits.idle_timeout = std::chrono::milliseconds(idle_timeout_ms);
-  options.limits.request_timeout = std::chrono::milliseconds(request_timeout_ms);
+  options.limits.header_timeout = std::chrono::milliseconds(header_timeout_ms);
+  options.limits.body_timeout = std::chrono::milliseconds(body_timeout_ms);
+  options.limits.linger_time = std::chrono::milliseconds(linger_ms);
+  options.limits.linger_idle_timeout = std::chrono::milliseconds(linger_idle_ms);
   if (Status s = ParseHostPort(listen, &options.listen_host, &options.listen_port); !s.ok()) {
     return Fail("--listen", s.message());
   }

@@ -747,6 +747,15 @@ std::int64_t ReservedRemovalTimeoutMs(const Json& document) {
       .value_or(-1);
 }
 
+std::int64_t InactiveRemovalTimeoutMs(const Json& document) {
+  return AsInt(document["constants"]["system"].value("inactiveRemovalTimeout", Json()))
+      .value_or(-1);
+}
+
+std::int64_t ReadyRemovalTimeoutMs(const Json& document) {
+  return AsInt(document["constants"]["system"].value("readyRemovalTimeout", Json())).value_or(-1);
+}
+
 Status ValidateDocument(const Json& doc, const Json* previous) {
   if (!doc.is_object()) return WrongType("document", "an object");
   for (const char* k : {"constants", "properties", "membersInfo", "members"}) {

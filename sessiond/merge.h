@@ -132,5 +132,10 @@ std::string RenderForCaller(const Json& document, std::string_view caller_xuid);
 std::int64_t SessionEmptyTimeoutMs(const Json& document);
 // Reads constants.system.reservedRemovalTimeout (ms), -1 when null (never).
 std::int64_t ReservedRemovalTimeoutMs(const Json& document);
+// Reads constants.system.inactiveRemovalTimeout (ms), -1 when null (never).
+// The store treats 0 as never too (inactive members are kept, as MPSD does).
+std::int64_t InactiveRemovalTimeoutMs(const Json& document);
+// Reads constants.system.readyRemovalTimeout (ms), -1 when null (never).
+std::int64_t ReadyRemovalTimeoutMs(const Json& document);
 
 }  // namespace sessionrig::sessiond

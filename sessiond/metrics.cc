@@ -49,6 +49,32 @@ const char* FaultKindName(FaultKind kind) {
   return "unknown";
 }
 
+const char* ConnectionRejectReasonName(ConnectionRejectReason reason) {
+  switch (reason) {
+    case ConnectionRejectReason::kMaxConnections:
+      return "max_connections";
+    case ConnectionRejectReason::kPeerShare:
+      return "peer_share";
+    case ConnectionRejectReason::kHeaderTimeout:
+      return "header_timeout";
+    case ConnectionRejectReason::kBodyTimeout:
+      return "body_timeout";
+  }
+  return "unknown";
+}
+
+const char* MemberRemovalReasonName(MemberRemovalReason reason) {
+  switch (reason) {
+    case MemberRemovalReason::kReserved:
+      return "reserved";
+    case MemberRemovalReason::kInactive:
+      return "inactive";
+    case MemberRemovalReason::kReady:
+      return "ready";
+  }
+  return "unknown";
+}
+
 Metrics::Metrics()
     : registry_(std::make_shared<prometheus::Registry>()),
       requests_by_(
@@ -95,6 +121,22 @@ Metrics::Metrics()
   for (std::size_t i = 0; i < kFaultKindCount; ++i) {
     faults_[i] = &faults.Add({{"kind", FaultKindName(static_cast<FaultKind>(i))}});
   }
+  auto& rejected = prometheus::BuildCounter()
+                       .Name("sessiond_connections_rejected_total")
+                       .Help("Connections answered and closed without being served, by reason")
+                       .Register(*registry_);
+  for (std::size_t i = 0; i < kConnectionRejectReasonCount; ++i) {
+    rejected_[i] = &rejected.Add(
+        {{"reason", ConnectionRejectReasonName(static_cast<ConnectionRejectReason>(i))}});
+  }
+  auto& removed = prometheus::BuildCounter()
+                      .Name("sessiond_members_removed_total")
+                      .Help("Members removed by a lifecycle timeout, by the member's status")
+                      .Register(*registry_);
+  for (std::size_t i = 0; i < kMemberRemovalReasonCount; ++i) {
+    removed_[i] =
+        &removed.Add({{"reason", MemberRemovalReasonName(static_cast<MemberRemovalReason>(i))}});
+  }
 }
 
 Metrics::~Metrics() = default;
@@ -127,6 +169,20 @@ void Metrics::PreconditionFailed() { precondition_failed_->Increment(); }
 void Metrics::SessionDeleted() { sessions_deleted_->Increment(); }
 void Metrics::FaultInjected(FaultKind kind) {
   faults_[static_cast<std::size_t>(kind)]->Increment();
+}
+
+void Metrics::ConnectionRejected(ConnectionRejectReason reason) {
+  rejected_[static_cast<std::size_t>(reason)]->Increment();
+}
+void Metrics::MembersRemoved(MemberRemovalReason reason, std::int64_t count) {
+  if (count > 0) removed_[static_cast<std::size_t>(reason)]->Increment(static_cast<double>(count));
+}
+
+double Metrics::connections_rejected(ConnectionRejectReason reason) const {
+  return rejected_[static_cast<std::size_t>(reason)]->Value();
+}
+double Metrics::members_removed(MemberRemovalReason reason) const {
+  return removed_[static_cast<std::size_t>(reason)]->Value();
 }
 
 double Metrics::faults_injected(FaultKind kind) const {

@@ -1,5 +1,6 @@
-// sessiond/metrics.h: sessiond's Prometheus metrics (names fixed by
-// shared/design.md; no session names, ETags or users as labels).
+// sessiond/metrics.h: sessiond's Prometheus metrics (the names are the
+// repository's metric contract, dashboards/prometheus/metric_names.md; no
+// session names, ETags, users or peer addresses as labels).
 //
 //   sessiond_requests_total{method,code}        counter
 //   sessiond_request_duration_seconds{method}   histogram (received -> written)
@@ -8,6 +9,8 @@
 //   sessiond_precondition_failed_total          counter
 //   sessiond_sessions_deleted_total             counter
 //   sessiond_faults_injected_total{kind}        counter
+//   sessiond_connections_rejected_total{reason} counter (ConnectionRejectReason)
+//   sessiond_members_removed_total{reason}      counter (MemberRemovalReason)
 //
 // Thread-safety: every method is safe to call concurrently. The hot-path
 // counters are resolved once at construction, so recording takes no lock
@@ -47,6 +50,27 @@ enum class FaultKind {
 inline constexpr std::size_t kFaultKindCount = 10;
 const char* FaultKindName(FaultKind kind);
 
+// Label values of sessiond_connections_rejected_total{reason}: why a
+// connection was refused service (answered and closed, never served).
+enum class ConnectionRejectReason {
+  kMaxConnections,  // "max_connections": every connection slot was taken (503)
+  kPeerShare,       // "peer_share": the peer address held its share of the slots (503)
+  kHeaderTimeout,   // "header_timeout": the request header did not arrive in time (408)
+  kBodyTimeout,     // "body_timeout": the request body did not arrive in time (408)
+};
+inline constexpr std::size_t kConnectionRejectReasonCount = 4;
+const char* ConnectionRejectReasonName(ConnectionRejectReason reason);
+
+// Label values of sessiond_members_removed_total{reason}: which lifecycle
+// timeout removed a member (the member's status when it timed out).
+enum class MemberRemovalReason {
+  kReserved,  // "reserved": reservedRemovalTimeout
+  kInactive,  // "inactive": inactiveRemovalTimeout
+  kReady,     // "ready": readyRemovalTimeout
+};
+inline constexpr std::size_t kMemberRemovalReasonCount = 3;
+const char* MemberRemovalReasonName(MemberRemovalReason reason);
+
 class Metrics {
  public:
   // Registers every family in a new registry.
@@ -66,9 +90,13 @@ class Metrics {
   void PreconditionFailed();
   void SessionDeleted();
   void FaultInjected(FaultKind kind);
+  void ConnectionRejected(ConnectionRejectReason reason);
+  void MembersRemoved(MemberRemovalReason reason, std::int64_t count);
 
   // Read-back for tests and embedders.
   double faults_injected(FaultKind kind) const;
+  double connections_rejected(ConnectionRejectReason reason) const;
+  double members_removed(MemberRemovalReason reason) const;
   double sessions() const;
   double members() const;
 
@@ -93,6 +121,8 @@ class Metrics {
   prometheus::Counter* precondition_failed_ = nullptr;
   prometheus::Counter* sessions_deleted_ = nullptr;
   std::array<prometheus::Counter*, kFaultKindCount> faults_{};
+  std::array<prometheus::Counter*, kConnectionRejectReasonCount> rejected_{};
+  std::array<prometheus::Counter*, kMemberRemovalReasonCount> removed_{};
 };
 
 }  // namespace sessionrig::sessiond

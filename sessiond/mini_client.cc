@@ -70,7 +70,18 @@ StatusOr<HttpUrl> ParseHttpUrl(std::string_view url) {
 }
 
 StatusOr<HttpConnection> HttpConnection::Connect(const std::string& host, std::uint16_t port,
-                                                 std::chrono::milliseconds timeout) {
+                                                 std::chrono::milliseconds timeout,
+                                                 const std::string& source_address) {
+  addrinfo* source = nullptr;
+  if (!source_address.empty()) {
+    addrinfo source_hints{};
+    source_hints.ai_family = AF_UNSPEC;
+    source_hints.ai_socktype = SOCK_STREAM;
+    source_hints.ai_flags = AI_NUMERICHOST;
+    if (int rc = getaddrinfo(source_address.c_str(), "0", &source_hints, &source); rc != 0) {
+      return Transport("bad source address " + source_address + ": " + gai_strerror(rc));
+    }
+  }
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
@@ -82,14 +93,19 @@ StatusOr<HttpConnection> HttpConnection::Connect(const std::string& host, std::u
   int fd = -1;
   std::string last_error = "no address";
   for (addrinfo* ai = result; ai != nullptr; ai = ai->ai_next) {
+    if (source != nullptr && source->ai_family != ai->ai_family) continue;
     fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
     if (fd < 0) continue;
-    if (::connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) break;
+    if ((source == nullptr || ::bind(fd, source->ai_addr, source->ai_addrlen) == 0) &&
+        ::connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
+      break;
+    }
     last_error = std::strerror(errno);
     ::close(fd);
     fd = -1;
   }
   freeaddrinfo(result);
+  if (source != nullptr) freeaddrinfo(source);
   if (fd < 0) return Transport("cannot connect to " + host + ":" + service + ": " + last_error);
   int one = 1;
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -246,6 +262,18 @@ StatusOr<std::string> HttpConnection::ReadUntilClose(std::size_t max_bytes, bool
   buffer_.clear();
   Close();
   return out;
+}
+
+Status HttpConnection::WaitReadable() {
+  if (fd_ < 0) return Transport("connection is closed");
+  if (!buffer_.empty()) return Status::Ok();
+  for (;;) {
+    pollfd p{fd_, POLLIN, 0};
+    const int n = ::poll(&p, 1, static_cast<int>(timeout_.count()));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return Transport("nothing to read within the timeout");
+    return Status::Ok();
+  }
 }
 
 StatusOr<ClientResponse> HttpConnection::Request(std::string_view method, std::string_view target,

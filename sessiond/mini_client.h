@@ -43,10 +43,13 @@ struct HttpUrl {
 
 class HttpConnection {
  public:
-  // Connects to host:port (numeric address or name). Errors: kTransport.
+  // Connects to host:port (numeric address or name), from `source_address`
+  // (a numeric IP, e.g. "127.0.0.2" to look like a second loopback client)
+  // when it is not empty. Errors: kTransport.
   [[nodiscard]] static StatusOr<HttpConnection> Connect(
       const std::string& host, std::uint16_t port,
-      std::chrono::milliseconds timeout = std::chrono::milliseconds(10000));
+      std::chrono::milliseconds timeout = std::chrono::milliseconds(10000),
+      const std::string& source_address = "");
 
   HttpConnection(HttpConnection&& other) noexcept;
   HttpConnection& operator=(HttpConnection&& other) noexcept;
@@ -65,6 +68,9 @@ class HttpConnection {
   // Reads until the peer closes (or `max_bytes`); `*reset` tells whether
   // the close was a TCP reset. Errors: kTransport on timeout.
   [[nodiscard]] StatusOr<std::string> ReadUntilClose(std::size_t max_bytes, bool* reset);
+  // Waits up to the connection's timeout until bytes (or a close) can be
+  // read, without reading them. Errors: kTransport on timeout.
+  [[nodiscard]] Status WaitReadable();
 
   bool is_open() const { return fd_ >= 0; }
   void Close();

@@ -46,6 +46,10 @@ using ErrorCode = boost::system::error_code;
 
 // Bytes read per read_some while waiting for a request's first bytes.
 constexpr std::size_t kFirstReadBytes = 4096;
+// Largest read buffer an idle keep-alive connection keeps, bytes.
+constexpr std::size_t kKeepBufferBytes = 16384;
+// Bytes read (and discarded) per read_some during a lingering close.
+constexpr std::size_t kLingerReadBytes = 16384;
 // Pause before accepting again after accept() failed (e.g. EMFILE), ms.
 constexpr std::chrono::milliseconds kAcceptRetryDelay{50};
 
@@ -54,6 +58,21 @@ bool IsLoopback(const asio::ip::address& a) {
     return asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6()).is_loopback();
   }
   return a.is_loopback();
+}
+
+// The peer address as one key per host: an IPv4-mapped IPv6 address is its
+// IPv4 address.
+std::string PeerKey(const asio::ip::address& a) {
+  if (a.is_v6() && a.to_v6().is_v4_mapped()) {
+    return asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6()).to_string();
+  }
+  return a.to_string();
+}
+
+std::size_t PerPeerLimit(const Limits& limits) {
+  if (limits.max_connections_per_peer > 0) return limits.max_connections_per_peer;
+  // Below 64 slots nothing is reserved (a cap that small is a test's).
+  return std::max<std::size_t>(1, limits.max_connections - limits.max_connections / 64);
 }
 
 }  // namespace
@@ -67,17 +86,22 @@ struct Server::Impl {
   ServerOptions options;
   std::uint16_t port = 0;
   std::uint16_t metrics_port = 0;
+  std::size_t per_peer_limit = 1;
 
   // Outlive every connection (declared before ioc, destroyed after it).
   std::unique_ptr<Metrics> metrics;
   std::unique_ptr<Handler> handler;
   std::unique_ptr<prometheus::Exposer> exposer;
 
-  // Live connections, for graceful stop.
+  // Live connections, for graceful stop, and the admission counts.
   std::mutex conns_mu;
   std::condition_variable conns_cv;
   std::unordered_map<Connection*, std::weak_ptr<Connection>> conns;  // Guarded by conns_mu
-  std::atomic<std::size_t> conn_count{0};
+  std::size_t admitted = 0;                                          // Guarded by conns_mu
+  std::unordered_map<std::string, std::size_t>
+      peer_conns;                             // admitted, by peer; Guarded by conns_mu
+  std::atomic<std::size_t> conn_count{0};     // == admitted, readable without the lock
+  std::atomic<std::size_t> refused_count{0};  // refused connections still open (answering)
   std::atomic<bool> stopping{false};
 
   asio::io_context ioc{1};
@@ -98,33 +122,51 @@ struct Server::Impl {
 // responses. Every handler runs on the connection's strand.
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(tcp::socket&& socket, Server::Impl* server)
+  // `refusal`: set when the connection is refused (answered 503 and closed);
+  // otherwise it was admitted and counts against its peer's share.
+  Connection(tcp::socket&& socket, Server::Impl* server, std::string peer,
+             std::optional<ConnectionRejectReason> refusal)
       : stream_(std::move(socket)),
         delay_timer_(stream_.get_executor()),
         request_timer_(stream_.get_executor()),
-        server_(server) {
-    server_->conn_count.fetch_add(1, std::memory_order_relaxed);
+        server_(server),
+        peer_(std::move(peer)),
+        refusal_(refusal) {
+    if (refusal_) server_->refused_count.fetch_add(1, std::memory_order_relaxed);
   }
 
   ~Connection() {
     std::lock_guard<std::mutex> lock(server_->conns_mu);
     server_->conns.erase(this);
-    server_->conn_count.fetch_sub(1, std::memory_order_relaxed);
+    if (refusal_) {
+      server_->refused_count.fetch_sub(1, std::memory_order_relaxed);
+    } else {
+      --server_->admitted;
+      server_->conn_count.fetch_sub(1, std::memory_order_relaxed);
+      auto it = server_->peer_conns.find(peer_);
+      if (it != server_->peer_conns.end() && --it->second == 0) server_->peer_conns.erase(it);
+    }
     server_->conns_cv.notify_all();
   }
 
-  // Registers and starts reading. `reject`: answer 503 and close at once.
-  void Start(bool reject) {
+  // Registers and starts reading (or answers the refusal).
+  void Start() {
     {
       std::lock_guard<std::mutex> lock(server_->conns_mu);
       server_->conns.emplace(this, weak_from_this());
     }
-    asio::dispatch(stream_.get_executor(), [self = shared_from_this(), reject] {
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
       ErrorCode ec;
       self->stream_.socket().set_option(tcp::no_delay(true), ec);
       const auto peer = self->stream_.socket().remote_endpoint(ec);
       self->loopback_peer_ = !ec && IsLoopback(peer.address());
-      if (reject || self->server_->stopping.load()) {
+      if (self->refusal_ == ConnectionRejectReason::kPeerShare) {
+        self->SendErrorAndClose(503, "too many connections from " + self->peer_ + " (at most " +
+                                         std::to_string(self->server_->per_peer_limit) +
+                                         " per address)");
+        return;
+      }
+      if (self->refusal_ || self->server_->stopping.load()) {
         self->SendErrorAndClose(503, "too many connections");
         return;
       }
@@ -132,23 +174,35 @@ class Connection : public std::enable_shared_from_this<Connection> {
     });
   }
 
-  // Graceful stop: finish the request in flight, then close; close now if idle.
+  // Graceful stop: finish the request in flight, then close; close now if
+  // idle or lingering.
   void Shutdown() {
     asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
       self->shutting_down_ = true;
-      if (self->state_ == State::kIdle) self->Close(/*reset=*/false);
+      if (self->state_ == State::kIdle || self->state_ == State::kLingering) {
+        self->Close(/*reset=*/false);
+      }
     });
   }
 
  private:
-  enum class State { kIdle, kReading, kHandling, kWriting, kClosed };
+  enum class State { kIdle, kReading, kHandling, kWriting, kLingering, kClosed };
+  // Which deadline a request being read is under.
+  enum class Phase { kHeader, kBody };
 
   const Limits& limits() const { return server_->options.limits; }
 
   // Keep-alive wait for the first bytes of the next request (idle timeout).
   void WaitForRequest() {
     if (shutting_down_) return Close(false);
+    // An idle connection keeps nothing of the last exchange: thousands of
+    // keep-alive connections would otherwise each hold a session document
+    // and a buffer as large as the largest request they carried.
+    response_ = HttpResponse{};
+    wire_ = WireBytes{};
+    parser_.reset();
     if (buffer_.size() > 0) return ReadRequest();  // pipelined bytes already here
+    if (buffer_.capacity() > kKeepBufferBytes) buffer_.shrink_to_fit();
     state_ = State::kIdle;
     stream_.expires_after(limits().idle_timeout);
     stream_.async_read_some(buffer_.prepare(kFirstReadBytes),
@@ -159,9 +213,24 @@ class Connection : public std::enable_shared_from_this<Connection> {
                             });
   }
 
-  // The rest of the request must arrive within request_timeout (slowloris).
-  // Our own timer, not the stream's: on expiry it cancels the read but keeps
-  // the socket open, so the client still gets a 408.
+  // Arms request_timer_ for `phase`. Our own timer, not the stream's: on
+  // expiry it cancels the read but keeps the socket open, so the client
+  // still gets a 408.
+  void ArmRequestTimer(Phase phase) {
+    phase_ = phase;
+    const std::uint64_t seq = ++read_seq_;
+    request_timer_.expires_after(phase == Phase::kHeader ? limits().header_timeout
+                                                         : limits().body_timeout);
+    request_timer_.async_wait([self = shared_from_this(), seq](ErrorCode ec) {
+      if (ec || self->read_seq_ != seq || self->state_ != State::kReading) return;
+      self->request_timed_out_ = true;
+      ErrorCode cancel_ec;
+      self->stream_.socket().cancel(cancel_ec);
+    });
+  }
+
+  // The header must arrive within header_timeout of its first byte, then the
+  // body within body_timeout (slowloris).
   void ReadRequest() {
     state_ = State::kReading;
     parser_.emplace();
@@ -169,24 +238,32 @@ class Connection : public std::enable_shared_from_this<Connection> {
         limits().max_header_bytes, std::numeric_limits<std::uint32_t>::max())));
     parser_->body_limit(limits().max_body_bytes);
     stream_.expires_never();
-    const std::uint64_t seq = ++read_seq_;
     request_timed_out_ = false;
-    request_timer_.expires_after(limits().request_timeout);
-    request_timer_.async_wait([self = shared_from_this(), seq](ErrorCode ec) {
-      if (ec || self->read_seq_ != seq || self->state_ != State::kReading) return;
-      self->request_timed_out_ = true;
-      ErrorCode cancel_ec;
-      self->stream_.socket().cancel(cancel_ec);
-    });
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](ErrorCode ec, std::size_t) { self->OnRead(ec); });
+    ArmRequestTimer(Phase::kHeader);
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](ErrorCode ec, std::size_t) { self->OnHeader(ec); });
+  }
+
+  void OnHeader(ErrorCode ec) {
+    if (ec || request_timed_out_) return OnRead(ec);
+    if (parser_->is_done()) return OnRead(ec);  // no body, or all of it already buffered
+    ArmRequestTimer(Phase::kBody);
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](ErrorCode read_ec, std::size_t) { self->OnRead(read_ec); });
   }
 
   void OnRead(ErrorCode ec) {
     request_timer_.cancel();
     if (request_timed_out_) {
-      return SendErrorAndClose(408, "request not complete within " +
-                                        std::to_string(limits().request_timeout.count()) + " ms");
+      const bool header = phase_ == Phase::kHeader;
+      server_->metrics->ConnectionRejected(header ? ConnectionRejectReason::kHeaderTimeout
+                                                  : ConnectionRejectReason::kBodyTimeout);
+      const auto limit = header ? limits().header_timeout : limits().body_timeout;
+      return SendErrorAndClose(408, std::string(header ? "request header" : "request body") +
+                                        " not complete within " + std::to_string(limit.count()) +
+                                        " ms");
     }
     if (ec == http::error::body_limit) {
       return SendErrorAndClose(
@@ -261,7 +338,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
     http::async_write(stream_, response_, [self = shared_from_this()](ErrorCode ec, std::size_t) {
       self->Record();
-      if (ec || !self->keep_alive_) return self->Close(false);
+      if (ec) return self->Close(false);
+      if (!self->keep_alive_) return self->LingerThenClose();
       self->WaitForRequest();
     });
   }
@@ -293,6 +371,48 @@ class Connection : public std::enable_shared_from_this<Connection> {
     Write();
   }
 
+  // The lingering close (Limits::linger_*): the response is written; stop
+  // sending, then read and discard until the client closes or a bound is
+  // reached. Closing with unread bytes would make the kernel answer them
+  // with a reset, which can destroy the response before the client reads
+  // it. Refused connections linger only while there are at most
+  // max_connections of them, so a flood cannot pile up sockets.
+  void LingerThenClose() {
+    if (shutting_down_ || server_->stopping.load() || limits().linger_time.count() <= 0 ||
+        (refusal_ &&
+         server_->refused_count.load(std::memory_order_relaxed) > limits().max_connections)) {
+      return Close(false);
+    }
+    state_ = State::kLingering;
+    ErrorCode ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (ec) return Close(false);
+    linger_until_ = std::chrono::steady_clock::now() + limits().linger_time;
+    linger_bytes_ = 0;
+    buffer_.clear();
+    LingerRead();
+  }
+
+  void LingerRead() {
+    const auto left = linger_until_ - std::chrono::steady_clock::now();
+    if (left <= std::chrono::steady_clock::duration::zero() ||
+        linger_bytes_ >= limits().linger_max_bytes) {
+      return Close(false);
+    }
+    stream_.expires_after(
+        std::min<std::chrono::steady_clock::duration>(left, limits().linger_idle_timeout));
+    const std::size_t want =
+        std::min<std::size_t>(kLingerReadBytes, limits().linger_max_bytes - linger_bytes_);
+    // prepare() without commit(): the bytes are discarded and the buffer's
+    // storage is reused by every read.
+    stream_.async_read_some(buffer_.prepare(want),
+                            [self = shared_from_this()](ErrorCode ec, std::size_t n) {
+                              if (ec) return self->Close(false);  // EOF, timeout, reset, stop
+                              self->linger_bytes_ += n;
+                              self->LingerRead();
+                            });
+  }
+
   void Close(bool reset) {
     if (state_ == State::kClosed) return;
     state_ = State::kClosed;
@@ -310,12 +430,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   beast::tcp_stream stream_;
   asio::steady_timer delay_timer_;    // holds a response for injected latency / stall
-  asio::steady_timer request_timer_;  // request_timeout of the request being read
+  asio::steady_timer request_timer_;  // header/body deadline of the request being read
   Server::Impl* const server_;
+  const std::string peer_;  // the peer address (PeerKey)
+  const std::optional<ConnectionRejectReason> refusal_;
 
   // Accessed only on the strand.
-  std::uint64_t read_seq_ = 0;  // requests started; ties request_timer_ to one read
+  std::uint64_t read_seq_ = 0;  // deadlines armed; ties request_timer_ to one phase
   bool request_timed_out_ = false;
+  Phase phase_ = Phase::kHeader;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   State state_ = State::kIdle;
@@ -327,6 +450,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   HttpResponse response_;
   WireFault wire_fault_ = WireFault::kNone;
   WireBytes wire_;
+  std::chrono::steady_clock::time_point linger_until_;
+  std::size_t linger_bytes_ = 0;  // discarded while lingering
 };
 
 void Server::Impl::Accept() {
@@ -341,9 +466,27 @@ void Server::Impl::Accept() {
       });
       return;
     }
-    const bool reject =
-        conn_count.load(std::memory_order_relaxed) >= options.limits.max_connections;
-    std::make_shared<Connection>(std::move(socket), this)->Start(reject);
+    ErrorCode peer_ec;
+    const tcp::endpoint peer = socket.remote_endpoint(peer_ec);
+    std::string key = peer_ec ? std::string() : PeerKey(peer.address());
+    std::optional<ConnectionRejectReason> refusal;
+    {
+      std::lock_guard<std::mutex> lock(conns_mu);
+      if (admitted >= options.limits.max_connections) {
+        refusal = ConnectionRejectReason::kMaxConnections;
+      } else {
+        std::size_t& held = peer_conns[key];
+        if (held >= per_peer_limit) {
+          refusal = ConnectionRejectReason::kPeerShare;
+        } else {
+          ++held;
+          ++admitted;
+          conn_count.fetch_add(1, std::memory_order_relaxed);
+        }
+      }
+    }
+    if (refusal) metrics->ConnectionRejected(*refusal);
+    std::make_shared<Connection>(std::move(socket), this, std::move(key), refusal)->Start();
     Accept();
   });
 }
@@ -411,6 +554,15 @@ StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
                                                       std::to_string(kMinSecretBytes) + " bytes");
     }
   }
+  const Limits& l = o.limits;
+  if (l.max_connections == 0 || l.idle_timeout.count() <= 0 || l.header_timeout.count() <= 0 ||
+      l.body_timeout.count() <= 0 || l.write_timeout.count() <= 0 ||
+      l.linger_idle_timeout.count() <= 0 || l.linger_time.count() < 0) {
+    return Status(StatusCode::kInvalidArgument,
+                  "limits: max_connections and the idle, header, body, write and linger-idle "
+                  "timeouts must be positive (linger_time may be 0: no lingering close)");
+  }
+  impl->per_peer_limit = PerPeerLimit(l);
   ErrorCode ec;
   const asio::ip::address address = asio::ip::make_address(o.listen_host, ec);
   if (ec) {
@@ -493,8 +645,9 @@ std::string Server::base_url() const {
 std::uint16_t Server::metrics_port() const { return impl_->metrics_port; }
 AuthMode Server::auth_mode() const { return impl_->options.auth; }
 const std::string& Server::secret() const { return impl_->options.secret; }
-std::string Server::AuthorizationFor(std::string_view xuid) const {
-  return DevAuthorizationHeader(impl_->options.secret, xuid);
+std::string Server::AuthorizationFor(std::string_view xuid, std::chrono::microseconds ttl) const {
+  return DevAuthorizationHeader(impl_->options.secret, xuid,
+                                TokenExpiryAfter(ttl, std::chrono::system_clock::now()));
 }
 Status Server::SetFaults(const std::vector<std::string>& specs) {
   return impl_->handler->SetFaults(specs);

@@ -45,9 +45,32 @@ struct Limits {
   std::size_t max_sessions = 100000;                          // creations beyond: 503 + Retry-After
   std::int64_t max_members_per_session = 1000;                // also caps maxMembersCount
   std::size_t max_connections = 4096;                         // beyond: 503 + Retry-After, close
-  std::chrono::milliseconds idle_timeout{30000};     // keep-alive wait for a first byte; then close
-  std::chrono::milliseconds request_timeout{10000};  // first byte to complete request; then 408
-  std::chrono::milliseconds write_timeout{10000};    // writing one response; then close
+  // Most connections one peer address may hold (beyond: 503, "peer_share"),
+  // so that one address cannot take every slot while others are refused.
+  // 0: max_connections minus max_connections / 64 (rounded down), which
+  // keeps 64 of the default 4096 slots for other addresses and still lets
+  // one local load generator use 4032.
+  std::size_t max_connections_per_peer = 0;
+  std::chrono::milliseconds idle_timeout{30000};  // keep-alive wait for a first byte; then close
+  // Slow clients. The header (request line and fields, at most
+  // max_header_bytes) is one small write for any real client, so it gets the
+  // shorter deadline; the body (up to max_body_bytes) may legitimately take
+  // longer on a slow link. Both count from the end of the previous phase, so
+  // trickling bytes never extends them. Expiry: 408 and close.
+  std::chrono::milliseconds header_timeout{5000};  // first byte to end of the header
+  std::chrono::milliseconds body_timeout{15000};   // end of the header to end of the body
+  std::chrono::milliseconds write_timeout{10000};  // writing one response; then close
+  // Lingering close (as nginx's lingering_close): after a response that ends
+  // the connection (413, 414, 431, 400 on malformed HTTP, 408, 503 at the
+  // connection cap, Connection: close), shut down the sending side and read
+  // and discard what the client still sends until it closes, so that a
+  // client that writes its whole request before reading (Python's
+  // http.client) reads the status instead of a reset. Bounded: at most
+  // linger_max_bytes discarded, at most linger_time in all, and at most
+  // linger_idle_timeout waiting for the next bytes; then close.
+  std::size_t linger_max_bytes = std::size_t{16} << 20;
+  std::chrono::milliseconds linger_time{5000};
+  std::chrono::milliseconds linger_idle_timeout{2000};
   std::chrono::milliseconds shutdown_grace{5000};  // Stop(): wait this long for in-flight requests
   std::chrono::seconds retry_after{1};             // Retry-After of the server's own 503s, s
   std::chrono::milliseconds sweep_interval{100};   // period of the session-timeout sweep
@@ -97,8 +120,10 @@ class Server {
   AuthMode auth_mode() const;
   // The dev-auth secret in use (generated when options.secret was empty).
   const std::string& secret() const;
-  // An Authorization header value for `xuid` ("XBL3.0 x=<xuid>;<token>").
-  std::string AuthorizationFor(std::string_view xuid) const;
+  // An Authorization header value for `xuid` ("XBL3.0 x=<xuid>;<token>"),
+  // its dev token valid for `ttl` from now (at least; see TokenExpiryAfter).
+  std::string AuthorizationFor(std::string_view xuid,
+                               std::chrono::microseconds ttl = kDefaultTokenTtl) const;
 
   // Replaces the fault plan at run time (as PUT /admin/faults does).
   // Errors: kInvalidArgument; the old plan then stays.
@@ -110,7 +135,7 @@ class Server {
   std::shared_ptr<prometheus::Registry> registry() const;
   // The request handler (its store, for tests and in-process callers).
   Handler& handler();
-  // Open client connections.
+  // Open client connections (admitted ones: not those being refused).
   std::size_t connection_count() const;
 
   struct Impl;

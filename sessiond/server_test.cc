@@ -172,7 +172,7 @@ TEST(SessiondServer, LimitsAnswerWithClearStatuses) {
 
 TEST(SessiondServer, SlowAndIdleClientsAreCutOff) {
   ServerOptions o = TestOptions();
-  o.limits.request_timeout = milliseconds(300);
+  o.limits.header_timeout = milliseconds(300);
   o.limits.idle_timeout = milliseconds(300);
   auto s = StartServer(o);
   ASSERT_TRUE(s);

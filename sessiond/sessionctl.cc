@@ -1,16 +1,22 @@
 // sessionctl: a small client for sessiond (and MPSD-shaped endpoints).
 //
-//   sessionctl token --xuid X [--secret-file F] [--raw]
+//   sessionctl token --xuid X [--secret-file F] [--ttl 1h] [--count N] [--raw]
 //   sessionctl get URL [--xuid X --secret-file F | --authorization H]
 //                      [--if-none-match ETAG] [--contract-version V]
 //   sessionctl put URL --body JSON [--if-match ETAG] [--if-none-match ETAG]
 //                      [--xuid X --secret-file F | --authorization H]
 //
 // `token` prints an Authorization header value ("XBL3.0 x=X;TOKEN"; with
-// --raw only TOKEN). get/put print "HTTP <status>", the ETag line if any,
+// --raw only TOKEN), valid for --ttl (us, ms, s, m or h, decimals allowed;
+// default 1h). --count N prints N lines, for xuids X, X+1, ..., X+N-1:
+// loadgen's --token-file format, so `sessionctl token ... --count N` can be
+// loadgen's --token-command. get/put print "HTTP <status>", the ETag line if any,
 // then the body. Exit: 0 for 2xx/304, 2 for any other HTTP status, 1 for
 // usage or transport errors. --secret-file falls back to
 // $SESSIOND_SECRET_FILE.
+#include <charconv>
+#include <chrono>
+#include <cstdint>
 #include <iostream>
 #include <string>
 
@@ -99,11 +105,20 @@ int main(int argc, char** argv) {
 
   std::string token_xuid;
   std::string token_secret_file;
+  std::string token_ttl = "1h";
+  std::uint32_t token_count = 1;
   bool raw = false;
   CLI::App* token = app.add_subcommand("token", "mint a dev-auth Authorization value");
-  token->add_option("--xuid", token_xuid, "decimal xuid")->required();
+  token->add_option("--xuid", token_xuid, "decimal xuid (the first, with --count)")->required();
   token->add_option("--secret-file", token_secret_file, "the sessiond dev secret")
       ->envname("SESSIOND_SECRET_FILE");
+  token
+      ->add_option("--ttl", token_ttl,
+                   "lifetime: a number with us, ms, s, m or h (at most 100 days)")
+      ->capture_default_str();
+  token->add_option("--count", token_count, "mint for this many consecutive xuids, one per line")
+      ->check(CLI::Range(1u, 1000000u))
+      ->capture_default_str();
   token->add_flag("--raw", raw, "print only the token");
 
   CommonFlags get_flags;
@@ -142,14 +157,30 @@ int main(int argc, char** argv) {
       return 1;
     }
     auto creds = sd::ParseXblAuthorization("XBL3.0 x=" + token_xuid + ";t");
-    if (!creds.ok()) {
-      std::cerr << "sessionctl: --xuid: must be a decimal xuid\n";
+    std::uint64_t first = 0;
+    const char* end = token_xuid.data() + token_xuid.size();
+    const auto [parsed_end, parse_ec] = std::from_chars(token_xuid.data(), end, first);
+    if (!creds.ok() || parse_ec != std::errc() || parsed_end != end ||
+        first > UINT64_MAX - (token_count - 1)) {
+      std::cerr << "sessionctl: --xuid: must be a decimal xuid (below 2^64 - --count)\n";
       return 1;
     }
-    std::cout << (raw ? sd::MintDevToken(*secret, token_xuid)
-                      : sd::DevAuthorizationHeader(*secret, token_xuid))
-              << "\n";
-    return 0;
+    auto ttl = sd::ParseTokenTtl(token_ttl);
+    if (!ttl.ok()) {
+      std::cerr << "sessionctl: --ttl: " << ttl.status().message() << "\n";
+      return 1;
+    }
+    const std::int64_t expiry = sd::TokenExpiryAfter(*ttl, std::chrono::system_clock::now());
+    std::string out;
+    for (std::uint64_t i = 0; i < token_count; ++i) {
+      const std::string xuid = std::to_string(first + i);
+      out += raw ? sd::MintDevToken(*secret, xuid, expiry)
+                 : sd::DevAuthorizationHeader(*secret, xuid, expiry);
+      out += "\n";
+    }
+    std::cout << out;
+    std::cout.flush();
+    return std::cout ? 0 : 1;
   }
   if (get->parsed()) {
     sessionrig::HeaderList extra;

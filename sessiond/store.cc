@@ -3,6 +3,7 @@
 #include <time.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
 #include <functional>
 #include <random>
@@ -75,6 +76,51 @@ std::int64_t MemberCount(const Json& doc) {
   return static_cast<std::int64_t>(doc["members"].size());
 }
 
+bool SystemFlag(const Json& member, const char* name) {
+  auto props = member.find("properties");
+  if (props == member.end() || !props->is_object()) return false;
+  auto sys = props->find("system");
+  if (sys == props->end() || !sys->is_object()) return false;
+  auto flag = sys->find(name);
+  return flag != sys->end() && flag->is_boolean() && flag->get<bool>();
+}
+
+// A member's status (active, else ready, else reserved, else inactive);
+// nullopt for active, which no timeout removes.
+std::optional<MemberRemovalReason> TimedStatus(const Json& member) {
+  if (SystemFlag(member, "active")) return std::nullopt;
+  if (SystemFlag(member, "ready")) return MemberRemovalReason::kReady;
+  if (member.value("reserved", false)) return MemberRemovalReason::kReserved;
+  return MemberRemovalReason::kInactive;
+}
+
+// A member whose status has a removal timeout: the status, and when the
+// member entered it.
+struct MemberClock {
+  MemberRemovalReason status;
+  SteadyClock::time_point since;
+};
+
+// The removal timeout of `status` in `doc`, ms; nullopt: never.
+std::optional<std::int64_t> RemovalTimeoutMs(const Json& doc, MemberRemovalReason status) {
+  switch (status) {
+    case MemberRemovalReason::kReserved: {
+      const std::int64_t ms = ReservedRemovalTimeoutMs(doc);
+      return ms >= 0 ? std::optional<std::int64_t>(ms) : std::nullopt;
+    }
+    case MemberRemovalReason::kReady: {
+      const std::int64_t ms = ReadyRemovalTimeoutMs(doc);
+      return ms >= 0 ? std::optional<std::int64_t>(ms) : std::nullopt;
+    }
+    case MemberRemovalReason::kInactive: {
+      // 0 means never for inactive members (the MPSD default keeps them).
+      const std::int64_t ms = InactiveRemovalTimeoutMs(doc);
+      return ms > 0 ? std::optional<std::int64_t>(ms) : std::nullopt;
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 Status ParseEntityTagList(std::string_view value, bool* any, std::vector<std::string>* tags) {
@@ -129,8 +175,8 @@ struct SessionStore::Session {
   // Removed from the map (or about to be): writers that find it retry the
   // lookup. Written under mu; read without it to skip dead entries.
   std::atomic<bool> dead{false};
-  // Some timeout may be pending (an empty session or a reservation); read by
-  // Sweep without mu to find candidates.
+  // Some timeout may be pending (an empty session, or a member whose status
+  // has a removal timeout); read by Sweep without mu to find candidates.
   std::atomic<bool> has_timers{false};
 
   bool exists = false;  // Guarded by mu. False: an entry for a create in progress.
@@ -138,8 +184,9 @@ struct SessionStore::Session {
   SessionView view;     // Guarded by mu. doc serialized, and its ETag.
   // When the session became empty (only while sessionEmptyTimeout > 0). Guarded by mu.
   std::optional<SteadyClock::time_point> empty_since;
-  // When each reserved member was reserved. Guarded by mu.
-  std::map<std::int64_t, SteadyClock::time_point> reserved_since;
+  // Members whose status has a removal timeout, by index: the status and
+  // when the member entered it. Guarded by mu.
+  std::map<std::int64_t, MemberClock> member_clocks;
 };
 
 SessionStore::SessionStore(StoreOptions options, Metrics* metrics)
@@ -202,24 +249,24 @@ void SessionStore::Commit(Session* s, Json doc, std::string text, SteadyClock::t
   s->view.etag = NextEtag();
   s->view.large_document = IsLargeSession(s->doc) ? std::make_shared<const Json>(s->doc) : nullptr;
   s->exists = true;
-  // Timers: emptiness and reservations.
+  // Timers: emptiness and member statuses.
   const Json& members = s->doc["members"];
   if (members.empty() && SessionEmptyTimeoutMs(s->doc) > 0) {
     if (!s->empty_since) s->empty_since = now;
   } else {
     s->empty_since.reset();
   }
-  std::map<std::int64_t, SteadyClock::time_point> reserved;
-  if (ReservedRemovalTimeoutMs(s->doc) >= 0) {
-    for (const auto& [k, m] : members.items()) {
-      if (!m.value("reserved", false)) continue;
-      const std::int64_t index = m["constants"]["system"]["index"].get<std::int64_t>();
-      auto it = s->reserved_since.find(index);
-      reserved.emplace(index, it == s->reserved_since.end() ? now : it->second);
-    }
+  std::map<std::int64_t, MemberClock> clocks;
+  for (const auto& [k, m] : members.items()) {
+    const std::optional<MemberRemovalReason> status = TimedStatus(m);
+    if (!status || !RemovalTimeoutMs(s->doc, *status)) continue;
+    const std::int64_t index = m["constants"]["system"]["index"].get<std::int64_t>();
+    auto it = s->member_clocks.find(index);
+    const bool same = it != s->member_clocks.end() && it->second.status == *status;
+    clocks.emplace(index, MemberClock{*status, same ? it->second.since : now});
   }
-  s->reserved_since = std::move(reserved);
-  s->has_timers.store(s->empty_since.has_value() || !s->reserved_since.empty(),
+  s->member_clocks = std::move(clocks);
+  s->has_timers.store(s->empty_since.has_value() || !s->member_clocks.empty(),
                       std::memory_order_relaxed);
 }
 
@@ -335,19 +382,23 @@ std::size_t SessionStore::Sweep(SteadyClock::time_point now) {
       if (!s->exists || s->dead.load(std::memory_order_relaxed)) continue;
       const std::int64_t members_before = MemberCount(s->doc);
       bool remove_session = false;
-      // Reservations past reservedRemovalTimeout.
-      const std::int64_t reserved_ms = ReservedRemovalTimeoutMs(s->doc);
+      // Members past their status's removal timeout.
       std::vector<std::int64_t> expired;
-      for (const auto& [index, since] : s->reserved_since) {
-        if (reserved_ms >= 0 && now - since >= std::chrono::milliseconds(reserved_ms)) {
+      std::array<std::int64_t, kMemberRemovalReasonCount> removed_by{};
+      for (const auto& [index, clock] : s->member_clocks) {
+        const std::optional<std::int64_t> ms = RemovalTimeoutMs(s->doc, clock.status);
+        if (ms && now - clock.since >= std::chrono::milliseconds(*ms)) {
           expired.push_back(index);
+          ++removed_by[static_cast<std::size_t>(clock.status)];
         }
       }
       if (!expired.empty()) {
         Json doc = s->doc;
+        bool removed = false;
         if (RemoveMembers(&doc, expired) && ValidateDocument(doc, &s->doc).ok()) {
           if (doc["members"].empty() && SessionEmptyTimeoutMs(doc) == 0) {
             remove_session = true;
+            removed = true;
           } else {
             // Removing members only shrinks a readable document; checked
             // anyway so that nothing a client cannot read is ever stored.
@@ -355,7 +406,13 @@ std::size_t SessionStore::Sweep(SteadyClock::time_point now) {
             if (CheckReadableByClients(doc, text.size()).ok()) {
               if (metrics_ != nullptr) metrics_->AddMembers(MemberCount(doc) - members_before);
               Commit(s.get(), std::move(doc), std::move(text), now);
+              removed = true;
             }
+          }
+        }
+        if (removed && metrics_ != nullptr) {
+          for (std::size_t r = 0; r < kMemberRemovalReasonCount; ++r) {
+            metrics_->MembersRemoved(static_cast<MemberRemovalReason>(r), removed_by[r]);
           }
         }
       }

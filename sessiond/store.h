@@ -103,9 +103,25 @@ class SessionStore {
   WriteResult Write(std::string_view key, const Preconditions& pre, const Json& delta,
                     MergeContext context);
 
-  // Applies the timeouts due at `now`: removes expired reservations
-  // (reservedRemovalTimeout) and sessions left empty past their
-  // sessionEmptyTimeout. Returns how many sessions were deleted.
+  // Applies the member lifecycle and session timeouts due at `now`.
+  //
+  // A member's status is active (properties.system.active true), else ready
+  // (properties.system.ready true), else reserved (`reserved` true), else
+  // inactive. A member that has been in one status without a break is
+  // removed once that status's timeout has passed since it entered it:
+  //   reserved  constants.system.reservedRemovalTimeout (null: never)
+  //   ready     constants.system.readyRemovalTimeout    (null: never)
+  //   inactive  constants.system.inactiveRemovalTimeout (0 or null: never)
+  //   active    never
+  // (a write that changes the member's status restarts its clock; one that
+  // leaves the status as it was does not). The removals of one sweep are one
+  // new version of the session (new ETag, changeNumber + 1) and count in
+  // sessiond_members_removed_total{reason=<status>}. A session emptied by
+  // removals is deleted at once when sessionEmptyTimeout is 0 (as a PUT
+  // that empties it is answered 204), else once it has been empty for
+  // sessionEmptyTimeout; null: never. Writes record their time with
+  // steady_clock::now(), so tests pass a later `now` to move time forward.
+  // Returns how many sessions were deleted.
   std::size_t Sweep(std::chrono::steady_clock::time_point now);
 
   std::size_t session_count() const { return live_sessions_.load(std::memory_order_relaxed); }

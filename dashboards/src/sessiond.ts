@@ -17,8 +17,8 @@ export function sessiondDashboard(): DashboardBuilder {
     uid: 'sessionrig-sessiond',
     description:
       'sessiond, the reference MPSD session directory: requests by method and status code, ' +
-        'server-side latency, stored sessions and members, 412 Precondition Failed, deletions ' +
-        'and injected faults.',
+        'server-side latency, stored sessions and members, 412 Precondition Failed, deletions, ' +
+        'injected faults, refused connections and members removed by lifecycle timeouts.',
     tag: 'sessiond',
     refresh: '5s',
     from: 'now-15m',
@@ -135,6 +135,33 @@ export function sessiondDashboard(): DashboardBuilder {
         unit: 'ops',
         queries: [q(`sum by (kind) (${rate('sessiond_faults_injected_total')})`, '{{kind}}')],
         width: 24,
+        min: 0,
+      }),
+    )
+
+    .withRow(new RowBuilder('Abuse and lifecycle'))
+    .withPanel(
+      timeSeries({
+        title: 'Connections refused per second by reason',
+        description:
+          'Connections answered and closed without being served: max_connections (every slot taken, 503), ' +
+          'peer_share (one address held its share of the slots, 503), header_timeout and body_timeout ' +
+          '(a slow client cut off, 408).',
+        unit: 'ops',
+        queries: [q(`sum by (reason) (${rate('sessiond_connections_rejected_total')})`, '{{reason}}')],
+        stacked: true,
+        min: 0,
+      }),
+    )
+    .withPanel(
+      timeSeries({
+        title: 'Members removed per second by reason',
+        description:
+          'Members removed by a lifecycle timeout, by their status when it ran out: reserved ' +
+          '(reservedRemovalTimeout), inactive (inactiveRemovalTimeout) and ready (readyRemovalTimeout).',
+        unit: 'ops',
+        queries: [q(`sum by (reason) (${rate('sessiond_members_removed_total')})`, '{{reason}}')],
+        stacked: true,
         min: 0,
       }),
     );
