@@ -33,7 +33,7 @@ cleanup() {
 trap cleanup EXIT
 fail() { echo "FAIL: $*"; cat "$work/err" 2>/dev/null || true; exit 1; }
 
-stack_start_sessiond "$sessiond" "" "$work" --threads 1
+stack_start_sessiond "$sessiond" "" "$work" --threads 2
 stack_mint_tokens "$sessionctl" "$SESSIOND_SECRET" 64 "$work/tokens"
 
 # Sleeps until unix time $1.
@@ -46,7 +46,7 @@ for mode in sync update; do
   timeout 60 "$loadgen" run --scenario mixed --update-fraction 1 --mode "$mode" \
     --target "http://127.0.0.1:$SESSIOND_PORT" --token-file "$work/tokens" \
     --rate "$rate" --duration "${duration}s" --warmup "${warmup}s" --sessions 50 --zipf 0 \
-    --threads 1 --max-lag 60s --start-at "$start_at" --json "$work/$mode.json" \
+    --threads 2 --max-lag 60s --start-at "$start_at" --json "$work/$mode.json" \
     > "$work/out" 2> "$work/err" &
   lg=$!
   sleep_until "$(python3 -c "print($start_at + $warmup + $freeze_at)")"
