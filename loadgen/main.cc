@@ -5,7 +5,7 @@
 //   loadgen run [--scenario lobby|append|churn|mixed] [--config FILE.json]
 //               [--target URL --token-file F] [--rate N | --stages S | --vus N]
 //               [--duration 30s] ... (loadgen run --help lists every flag)
-//   loadgen merge A.json B.json ... [--json OUT] [--hgrm OUT] [--threshold EXPR]...
+//   loadgen merge A.json B.json ... [--json OUT] [--hgrm OUT] [--hlog OUT] [--threshold EXPR]...
 //
 // Output: progress on stderr (a live line on a terminal, periodic lines
 // otherwise), the end-of-run summary on stdout, files as asked.
