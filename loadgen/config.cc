@@ -120,6 +120,12 @@ const std::vector<ConfigField>& Fields() {
        "embedded sessiond: serve its Prometheus metrics (sessiond_*) on HOST:PORT"},
       {"json", Kind::kString, "write the summary JSON (schema sessionrig.loadgen.summary/v1)"},
       {"hgrm", Kind::kString, "write the corrected-latency distribution (HdrHistogram .hgrm, ms)"},
+      {"hlog", Kind::kString,
+       "write each interval's corrected write (and read) latency histogram as an HdrHistogram "
+       "interval log (V2 compressed, as jHiccup writes it; values in us)"},
+      {"interval", Kind::kDuration,
+       "length of one interval of the time series (--json timeseries, --hlog), 100ms..1h "
+       "(default 1s)"},
       {"metrics_addr", Kind::kString, "serve live Prometheus metrics on HOST:PORT"},
       {"linger", Kind::kDuration,
        "after the run keep /metrics (and the embedded sessiond) up this long, so Prometheus "
@@ -432,6 +438,12 @@ Status SetField(std::string_view key, std::string_view value, Config* c) {
     c->json_path = std::string(value);
   } else if (key == "hgrm") {
     c->hgrm_path = std::string(value);
+  } else if (key == "hlog") {
+    c->hlog_path = std::string(value);
+  } else if (key == "interval") {
+    if (Status s = SetDuration(value, &c->interval); !s.ok()) return s;
+    if (c->interval < std::chrono::milliseconds(100)) return Invalid("must be at least 100ms");
+    if (c->interval > std::chrono::hours(1)) return Invalid("must be at most 1h");
   } else if (key == "metrics_addr") {
     c->metrics_addr = std::string(value);
   } else if (key == "sessiond_metrics_addr") {
@@ -582,6 +594,13 @@ Status ResolveAndValidate(Config* c) {
                    ": the index was not read from " + kJobCompletionIndexEnv);
   }
   if (c->shard_index >= c->shard_count) return Invalid("--shard: index must be below the count");
+  if (const std::int64_t intervals =
+          (MainDuration(*c).count() + c->interval.count() - 1) / c->interval.count();
+      intervals > kMaxIntervals) {
+    return Invalid("--interval: the run would have " + std::to_string(intervals) +
+                   " intervals, more than " + std::to_string(kMaxIntervals) +
+                   " (use a longer --interval)");
+  }
 
   const ScenarioDefaults d = DefaultsFor(c->scenario);
   // With --token-file/--token-command, users stays 0 unless given: one user per line.

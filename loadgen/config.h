@@ -40,9 +40,6 @@ enum class WriteMode {
 const char* WriteModeName(WriteMode mode);
 std::optional<WriteMode> WriteModeFromName(std::string_view name);
 
-// Keeps warm-up out of the results (h2load's phases).
-enum class Phase { kWarmUp, kMain, kDone };
-
 struct Config {
   // ---- What runs, against what.
   ScenarioKind scenario = ScenarioKind::kLobby;
@@ -97,8 +94,11 @@ struct Config {
   std::string sessiond_metrics_addr;  // "host:port" for its Prometheus /metrics
 
   // ---- Outputs.
-  std::string json_path;     // summary JSON (schema sessionrig.loadgen.summary/v1)
-  std::string hgrm_path;     // corrected-latency percentile distribution, ms
+  std::string json_path;  // summary JSON (schema sessionrig.loadgen.summary/v1)
+  std::string hgrm_path;  // corrected-latency percentile distribution, ms
+  std::string hlog_path;  // interval histograms, HdrHistogram interval log (V2), us
+  // Length of one interval of the time series (--json "timeseries", --hlog).
+  std::chrono::microseconds interval{std::chrono::seconds(1)};
   std::string metrics_addr;  // "host:port" for live Prometheus /metrics
   // After the run, keep /metrics (and the embedded sessiond) up this long so
   // Prometheus scrapes the final counts (k6 --linger; bounded, Ctrl-C ends it).
@@ -114,6 +114,10 @@ struct Config {
 
   bool closed_loop() const { return vus > 0; }
 };
+
+// The most intervals a run's time series may have (--interval against the
+// run length): bounds the per-worker interval records allocated at setup.
+inline constexpr std::int64_t kMaxIntervals = 100'000;
 
 // One settable field. `key` is the config-file key; the flag is
 // "--" + key with '_' replaced by '-'.

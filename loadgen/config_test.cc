@@ -91,6 +91,15 @@ TEST(ConfigTest, SetFieldValidatesValues) {
   EXPECT_FALSE(SetField("threshold", "p99<50", &c).ok());
   EXPECT_FALSE(SetField("shard", "3/3", &c).ok());
   EXPECT_EQ(SetField("nope", "1", &c).message(), "unknown field");
+
+  // The time series and its HdrHistogram log.
+  EXPECT_EQ(c.interval, std::chrono::seconds(1));
+  EXPECT_TRUE(SetField("interval", "250ms", &c).ok());
+  EXPECT_EQ(c.interval, std::chrono::milliseconds(250));
+  EXPECT_EQ(SetField("interval", "50ms", &c).message(), "must be at least 100ms");
+  EXPECT_EQ(SetField("interval", "2h", &c).message(), "must be at most 1h");
+  EXPECT_TRUE(SetField("hlog", "run.hlog", &c).ok());
+  EXPECT_EQ(c.hlog_path, "run.hlog");
 }
 
 TEST(ConfigTest, ConfigFileSetsFieldsAndNamesBadOnes) {
@@ -274,6 +283,10 @@ TEST(ConfigTest, ConflictsNameTheFlags) {
             "separate sessiond serves its own --metrics-addr)");
   EXPECT_EQ(Conflict({{"linger", "5s"}, {"sessiond_metrics_addr", "127.0.0.1:0"}}), "");
   EXPECT_EQ(Conflict({{"vus", "3"}, {"think_time", "10ms"}}), "");
+  EXPECT_EQ(Conflict({{"duration", "20h"}, {"interval", "100ms"}}),
+            "--interval: the run would have 720000 intervals, more than 100000 (use a longer "
+            "--interval)");
+  EXPECT_EQ(Conflict({{"duration", "24h"}, {"interval", "1s"}}), "");
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
 // loadgen/consistency.h: the linear-time consistency check of the append
-// scenario (design.md, "Consistency check").
+// scenario.
 //
 // In the append scenario every write is a read-modify-write that appends a
 // unique token to a list in `properties.custom` under If-Match. Workers

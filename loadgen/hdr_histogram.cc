@@ -69,7 +69,9 @@ class PayloadReader {
 constexpr char kBase64Alphabet[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-std::string Base64Encode(const std::string& bytes) {
+}  // namespace
+
+std::string Base64Encode(std::string_view bytes) {
   std::string out;
   out.reserve((bytes.size() + 2) / 3 * 4);
   std::size_t i = 0;
@@ -95,6 +97,8 @@ std::string Base64Encode(const std::string& bytes) {
   }
   return out;
 }
+
+namespace {
 
 // -1 for bytes outside the alphabet.
 int Base64Value(char c) {

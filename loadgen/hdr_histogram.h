@@ -33,6 +33,7 @@
 //   truncation). Memory is bounded by the digits (at most ~16 MiB for 5).
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <iosfwd>
@@ -116,6 +117,19 @@ class HdrHistogram {
   // Number of recorded values equivalent to `value`.
   std::int64_t CountAtValue(std::int64_t value) const;
 
+  // The counts array in HdrHistogram index order (the layout of HdrHistogram
+  // with lowest discernible value 1): its length, the count at `index`
+  // (0 past the end), and the index of `value` (clamped into the range).
+  std::size_t CountsLength() const { return counts_len_; }
+  std::int64_t CountAtIndex(std::size_t index) const {
+    return index < counts_len_ ? counts_[index] : 0;
+  }
+  std::size_t IndexOfValue(std::int64_t value) const {
+    return CountsIndexFor(value < 0 ? 0 : std::min(value, kHighestTrackableValue));
+  }
+  // The raw largest recorded value (not its equivalence range); 0 when empty.
+  std::int64_t MaxRecorded() const { return max_value_; }
+
   int SignificantDigits() const { return significant_digits_; }
   int BucketCount() const { return bucket_count_; }
   int SubBucketCount() const { return static_cast<int>(sub_bucket_count_); }
@@ -182,5 +196,9 @@ class HdrHistogram {
   std::int64_t min_value_;  // raw, INT64_MAX when empty
   std::int64_t max_value_;  // raw, 0 when empty
 };
+
+// Standard base64 (RFC 4648 alphabet, '=' padding, no line breaks), as the
+// encoded form above uses; also HdrHistogram's V2 log lines (hlog.h).
+std::string Base64Encode(std::string_view bytes);
 
 }  // namespace sessionrig::loadgen

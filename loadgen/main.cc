@@ -6,8 +6,8 @@
 //               [--target URL (--token-file F | --token-command CMD) [--token-refresh D]]
 //               [--rate N | --stages S | --vus N]
 //               [--duration 30s] ... (loadgen run --help lists every flag)
-//   loadgen merge A.json B.json ... [--json OUT] [--hgrm OUT] [--threshold EXPR]...
-//               [--html OUT]
+//   loadgen merge A.json B.json ... [--json OUT] [--hgrm OUT] [--hlog OUT]
+//               [--threshold EXPR]... [--html OUT]
 //   loadgen report SUMMARY.json --html OUT
 //   loadgen compare BASE.json... -- NEW.json... [--html OUT] [--json OUT]
 //               [--max-regression p99=10%,...] [--alpha 0.05] [--min-effect 1%]
@@ -19,12 +19,12 @@
 //
 // Output: progress on stderr (a live line on a terminal, periodic lines
 // otherwise), the end-of-run summary on stdout, files as asked.
-// Exit codes: 0 ok; 1 usage or setup error, or the target was unreachable;
-// 98 a consistency violation; 99 a threshold failed (runner.h); 128 + the
-// signal when SIGINT/SIGTERM ended the run early (after the summary and
-// files, like k6: the first Ctrl-C stops the run, a second one kills).
-// SIGHUP (with --target) re-reads --token-file or re-runs --token-command and
-// replaces the users' tokens while the run goes on.
+// Exit codes: 0 ok; 1 usage or setup error; 97 the target stopped
+// answering; 98 a consistency violation; 99 a threshold failed
+// (verdicts.h); 128 + the signal when SIGINT/SIGTERM ended the run early
+// (after the summary and files, like k6: the first Ctrl-C stops the run, a
+// second one kills). SIGHUP (with --target) re-reads --token-file or re-runs
+// --token-command and replaces the users' tokens while the run goes on.
 #include <signal.h>
 #include <unistd.h>
 
@@ -46,6 +46,7 @@
 
 #include "loadgen/compare.h"
 #include "loadgen/config.h"
+#include "loadgen/hlog.h"
 #include "loadgen/report/report.h"
 #include "loadgen/runner.h"
 #include "loadgen/summary.h"
@@ -126,18 +127,24 @@ int Fail(const std::string& message) {
 }
 
 // Writes the outputs both subcommands share. Returns 0 or kExitUsage.
-int WriteOutputs(const Summary& summary, const std::string& json_path,
-                 const std::string& hgrm_path) {
+int WriteOutputs(const Summary& summary, const std::string& json_path, const std::string& hgrm_path,
+                 const std::string& hlog_path) {
   if (!json_path.empty()) {
-    const nlohmann::json j = ToJson(summary);
-    if (Status s = ValidateSummaryJson(j); !s.ok()) {
+    if (Status s = ValidateSummaryJson(ToJson(summary)); !s.ok()) {
       return Fail("internal error: the summary does not validate against the schema: " +
                   s.ToString());
     }
     std::ofstream out(json_path, std::ios::trunc);
-    out << j.dump(2) << "\n";
+    out << SummaryJsonText(summary);
     out.close();
     if (!out) return Fail("--json: cannot write " + json_path);
+  }
+  if (!hlog_path.empty()) {
+    std::ofstream out(hlog_path, std::ios::trunc);
+    const Status s = WriteHistogramLog(out, summary);
+    out.close();
+    if (!s.ok()) return Fail("--hlog: " + s.message());
+    if (!out) return Fail("--hlog: cannot write " + hlog_path);
   }
   if (!hgrm_path.empty()) {
     std::ofstream out(hgrm_path, std::ios::trunc);
@@ -160,7 +167,7 @@ StatusOr<std::string> ReadText(const std::string& path) {
 std::string ValueName(const ConfigField& field) {
   const std::string_view key = field.key;
   if (key == "target") return "URL";
-  if (key == "token_file" || key == "json" || key == "hgrm") return "FILE";
+  if (key == "token_file" || key == "json" || key == "hgrm" || key == "hlog") return "FILE";
   if (key == "token_command") return "CMD";
   if (key == "metrics_addr" || key == "sessiond_metrics_addr") return "HOST:PORT";
   if (key == "shard") return "I/N|auto/N";
@@ -328,9 +335,11 @@ int RunCommand(const std::string& config_path,
     std::cerr << "loadgen: warning: " << warning << "\n";
   }
   if (result->target_unreachable) {
-    std::cerr << "loadgen: " << result->unreachable_reason << " (exit 1)\n";
+    std::cerr << "loadgen: " << result->unreachable_reason << " (exit " << kExitUnreachable
+              << ")\n";
   }
-  if (int rc = WriteOutputs(result->summary, config.json_path, config.hgrm_path); rc != 0) {
+  if (int rc = WriteOutputs(result->summary, config.json_path, config.hgrm_path, config.hlog_path);
+      rc != 0) {
     return rc;
   }
   if (!html_path.empty()) {
@@ -352,8 +361,8 @@ int RunCommand(const std::string& config_path,
 }
 
 int MergeCommand(const std::vector<std::string>& files, const std::string& json_path,
-                 const std::string& hgrm_path, const std::vector<std::string>& threshold_exprs,
-                 const std::string& html_path) {
+                 const std::string& hgrm_path, const std::string& hlog_path,
+                 const std::vector<std::string>& threshold_exprs, const std::string& html_path) {
   std::vector<Threshold> thresholds;
   for (const std::string& expr : threshold_exprs) {
     StatusOr<Threshold> t = ParseThreshold(expr);
@@ -368,12 +377,12 @@ int MergeCommand(const std::vector<std::string>& files, const std::string& json_
     if (!s.ok()) return Fail(file + ": " + s.status().message());
     summaries.push_back(std::move(s).value());
   }
-  StatusOr<Summary> merged = Merge(summaries);
+  StatusOr<Summary> merged = Merge(summaries, files);
   if (!merged.ok()) return Fail("merge: " + merged.status().message());
   EvaluateAll(thresholds, *merged, &merged->thresholds);
   PrintSummary(std::cout, *merged);
   std::cout.flush();
-  if (int rc = WriteOutputs(*merged, json_path, hgrm_path); rc != 0) return rc;
+  if (int rc = WriteOutputs(*merged, json_path, hgrm_path, hlog_path); rc != 0) return rc;
   if (!html_path.empty()) {
     ReportContext context;
     context.shards = static_cast<std::uint32_t>(files.size());
@@ -491,12 +500,17 @@ int Main(int argc, char** argv) {
   std::vector<std::string> merge_files;
   std::string merge_json;
   std::string merge_hgrm;
+  std::string merge_hlog;
   std::vector<std::string> merge_thresholds;
   merge->add_option("files", merge_files, "summary JSON files written by loadgen run --json")
       ->required()
       ->type_name("FILE");
   merge->add_option("--json", merge_json, "write the merged summary JSON")->type_name("FILE");
   merge->add_option("--hgrm", merge_hgrm, "write the merged corrected-latency distribution")
+      ->type_name("FILE");
+  merge
+      ->add_option("--hlog", merge_hlog,
+                   "write the merged interval histograms as an HdrHistogram interval log")
       ->type_name("FILE");
   merge->add_option("--threshold", merge_thresholds, "pass/fail rule on the merged summary")
       ->type_name("EXPR");
@@ -585,7 +599,8 @@ int Main(int argc, char** argv) {
     return CompareCommand(compare_files, compare_html, compare_json, compare_bounds, compare_alpha,
                           compare_min_effect);
   }
-  return MergeCommand(merge_files, merge_json, merge_hgrm, merge_thresholds, merge_html);
+  return MergeCommand(merge_files, merge_json, merge_hgrm, merge_hlog, merge_thresholds,
+                      merge_html);
 }
 
 }  // namespace

@@ -93,6 +93,10 @@ class Metrics::Collector : public prometheus::Collectable {
         "sessionrig_write_service_seconds",
         "Write latency from the actual send (uncorrected), seconds.",
         [](const WorkerMetrics& w) -> const auto& { return w.write_service_; });
+    latency_family(
+        "sessionrig_read_duration_seconds",
+        "Read latency from the intended start time (corrected), seconds.",
+        [](const WorkerMetrics& w) -> const auto& { return w.read_duration_; });
 
     MetricFamily actions =
         Family("sessionrig_action_duration_seconds",

@@ -1,9 +1,11 @@
 // loadgen/metrics.h: loadgen's live Prometheus metrics (names exactly as in
-// design.md), exposed over HTTP with prometheus-cpp's Exposer.
+// the repository's metric contract, dashboards/prometheus/metric_names.md),
+// exposed over HTTP with prometheus-cpp's Exposer.
 //
 //   sessionrig_writes_total{scenario,mode,status}      counter (all 11 statuses)
 //   sessionrig_write_duration_seconds                  histogram, corrected latency
 //   sessionrig_write_service_seconds                   histogram, uncorrected latency
+//   sessionrig_read_duration_seconds                   histogram, corrected read latency
 //   sessionrig_action_duration_seconds{scenario,action} histogram
 //   sessionrig_action_attempts                         histogram (kAttemptsBuckets)
 //   sessionrig_schedule_lag_seconds                    histogram
@@ -94,6 +96,11 @@ class alignas(64) WorkerMetrics {
     write_duration_.Observe(metrics_internal::kLatencyBoundsUs, corrected_us);
     write_service_.Observe(metrics_internal::kLatencyBoundsUs, uncorrected_us);
   }
+  // A completed read (GET): its latency from its intended start, us
+  // (runner.h's measurement rule).
+  void RecordRead(std::int64_t corrected_us) {
+    read_duration_.Observe(metrics_internal::kLatencyBoundsUs, corrected_us);
+  }
   // A completed action: index into MetricsOptions::actions (ignored when
   // out of range), its duration in microseconds and its write attempts.
   void RecordAction(std::size_t action, std::int64_t duration_us, std::int64_t attempts) {
@@ -116,6 +123,7 @@ class alignas(64) WorkerMetrics {
   std::array<std::atomic<std::uint64_t>, kWriteStatusCount> writes_{};
   metrics_internal::LatencyHistogram write_duration_;
   metrics_internal::LatencyHistogram write_service_;
+  metrics_internal::LatencyHistogram read_duration_;
   metrics_internal::LatencyHistogram schedule_lag_;
   std::vector<metrics_internal::LatencyHistogram> actions_;  // sized once, never resized
   metrics_internal::AttemptsHistogram attempts_;

@@ -73,6 +73,8 @@ TEST(MetricsTest, RendersEveryFamilySummedOverWorkers) {
   a->RecordAction(1, 3000, 2);
   a->RecordAction(7, 3000, 2);  // unknown action index: ignored
   b->RecordScheduleLag(250);
+  a->RecordRead(2'500'000);  // a read that waited out a stall: le 5, not le 2
+  b->RecordRead(300);
   a->RecordDropped(3);
   a->AddInflight(2);
   b->AddInflight(1);
@@ -93,6 +95,11 @@ TEST(MetricsTest, RendersEveryFamilySummedOverWorkers) {
   ExpectLine(text, "sessionrig_write_duration_seconds_bucket{le=\"60\"} 2");
   ExpectLine(text, "sessionrig_write_duration_seconds_bucket{le=\"+Inf\"} 3");
   ExpectLine(text, "sessionrig_write_service_seconds_bucket{le=\"0.001\"} 2");
+  ExpectLine(text, "sessionrig_read_duration_seconds_count 2");
+  ExpectLine(text, "sessionrig_read_duration_seconds_bucket{le=\"0.0005\"} 1");
+  ExpectLine(text, "sessionrig_read_duration_seconds_bucket{le=\"2\"} 1");
+  ExpectLine(text, "sessionrig_read_duration_seconds_bucket{le=\"5\"} 2");
+  ExpectLine(text, "sessionrig_read_duration_seconds_sum 2.5003");
   ExpectLine(text,
              "sessionrig_action_duration_seconds_count{action=\"leave\",scenario=\"lobby\"} 1");
   ExpectLine(text,

@@ -1,34 +1,37 @@
 // loadgen/runner.h: one `loadgen run` as a library call: start the target
-// (embedded sessiond by default), drive the scenario from share-nothing
-// worker threads, and return the end-of-run summary with its verdicts.
+// (target.h: embedded sessiond by default), divide the work (plan.h), drive
+// the scenario from share-nothing worker threads (worker.h), merge their
+// results, read the append scenario's documents back for the consistency
+// check (readback.h), and return the end-of-run summary with its verdicts
+// (verdicts.h).
 //
-// Workers. Each worker thread owns an owner-driven transport (one libcurl
-// multi handle and its connections), a Manual/Manual XTaskQueue, one
-// XblContext per user it owns, its scenario object, its histograms and
-// counters, and pumps all of them itself (SrTransportPoll, then the Work
-// and Completion ports): a write's whole path runs on one thread, with no
-// lock and no per-request allocation in loadgen's own code (the core
-// allocates per request). Workers share nothing but the sessions they
-// write on the server; results are merged after they join (wrk2/h2load).
-//
-// Measurement (what a wrk2/k6 user expects):
+// Measurement (what a wrk2/k6 user expects; measure.h is the code):
 //  - Open loop by default: every arrival has an intended start time from
 //    the schedule (schedule.h). An arrival that finds no free in-flight
-//    slot (--max-inflight) waits; one that cannot start within --max-lag of
-//    its intended time is DROPPED: counted in schedule.dropped, never
-//    silently skipped (planned = started + dropped).
+//    slot (--max-inflight) or no idle user waits; one that cannot start
+//    within --max-lag of its intended time is DROPPED by the schedule's
+//    DropPolicy (the one drop rule): counted in schedule.dropped, never
+//    silently skipped (planned = started + dropped). Arrivals still waiting
+//    when the run ends are dropped too.
 //  - An ACTION (one join, one append) may take several requests: a read
-//    first in sync mode, and a retry per 412, issued at once. Per write:
-//    corrected latency = completion - intended start, uncorrected =
-//    completion - actual send. Schedule lag = the action's first send -
-//    its intended start. The intended start of the action's first write is
-//    its send time minus that lag (had the client not been late, it would
-//    have been sent that much earlier; a read before it is the server's
-//    time on another request, counted in the action, not in the write); a
-//    retry's intended start is its send time (it is issued at once). So
-//    corrected = uncorrected + lag for first writes, = uncorrected for
-//    retries. Per action: latency from the intended start (reads, retries
-//    and lag included), write attempts, succeeded or failed.
+//    first in sync mode (and in append), then a write, and a retry per 412,
+//    each issued at once when the one before completes.
+//  - EVERY request, read or write, is measured corrected (completion -
+//    intended start) and uncorrected (completion - send). The FIRST request
+//    of an action, whatever its kind, is intended at the action's intended
+//    start, so the schedule lag and any wait before it was sent are charged
+//    to it. Every LATER request (the write after a read, a retry after 412)
+//    is intended at its send time: it was issued at once, so nothing but the
+//    client delayed it. Each moment of an action is thus charged to exactly
+//    one request, and per action the corrected latencies of its requests
+//    add up to the action latency, up to the client's own time between
+//    requests (the request gap, measured and shown beside the schedule lag).
+//    A server that stalls shows in the row of the request it stalled: the
+//    read row in sync mode, the write row in the blind modes.
+//  - Reads and writes are reported in their own rows (reads, read_latency_ms
+//    and writes, latency_ms), per action: latency from the intended start
+//    (every request, gap and lag included), write attempts, succeeded or
+//    failed.
 //  - Closed loop (--vus): each virtual user starts its next action
 //    --think-time after the previous one ended; intended = that moment.
 //  - Warm-up (--warmup) runs first at the start rate; actions that start
@@ -37,13 +40,16 @@
 //  - The run ends at warm-up + duration on the clock, whatever the target
 //    does: requests still in flight are cancelled (XAsyncCancel); their
 //    actions count as interrupted, never as successes, and the cancelled
-//    writes are not in writes.by_status.
+//    requests are in no row.
+//  - The time series (timeseries.h) cuts the measured phase into --interval
+//    windows: a request belongs to the interval in which it completed, an
+//    arrival to the interval of its intended start.
 //
-// Exit codes: kExitOk 0; kExitUsage 1 for usage and setup errors and when
-// the target was unreachable (see RunResult::target_unreachable);
-// kExitConsistency 98; kExitThreshold 99. When several apply: 98, then 1,
-// then 99. (The binary exits 128 + the signal when SIGINT/SIGTERM ended the
-// run early: RunOptions::interrupt.)
+// Exit codes (verdicts.h): 0 ok; 1 usage or setup error only; 97 the
+// target stopped answering (RunResult::target_unreachable); 98 a
+// consistency violation; 99 a threshold failed. When several apply: 98,
+// then 97, then 99. (The binary exits 128 + the signal when SIGINT/SIGTERM
+// ended the run early: RunOptions::interrupt.)
 //
 // Thread-safety: Run() blocks the calling thread until the run is over;
 // concurrent Run() calls are independent.
@@ -58,21 +64,10 @@
 #include "loadgen/config.h"
 #include "loadgen/summary.h"
 #include "loadgen/users.h"
+#include "loadgen/verdicts.h"
 #include "sessionrig/status.h"
 
 namespace sessionrig::loadgen {
-
-inline constexpr int kExitOk = 0;
-inline constexpr int kExitUsage = 1;
-inline constexpr int kExitConsistency = 98;
-inline constexpr int kExitThreshold = 99;
-
-// A target counts as unreachable when no request got any HTTP answer
-// (whatever its status) during the last kUnreachableWindowUs of the run, or
-// at all, while requests were failing at the transport level (connection
-// refused or reset, timeout) or still waiting for an answer at the end: a
-// dead or hung server. A slow server that keeps answering is not.
-inline constexpr std::int64_t kUnreachableWindowUs = 1'000'000;
 
 struct RunOptions {
   std::ostream* progress = nullptr;  // progress lines (stderr in the binary); null: none
@@ -103,9 +98,6 @@ struct RunResult {
   // after printing the results. Null otherwise.
   std::shared_ptr<Lingering> lingering;
 };
-
-// The exit code of a finished run (see the top of this file).
-int ExitCodeFor(const Summary& summary, bool target_unreachable);
 
 // Runs `config`. REQUIRES: ResolveAndValidate(&config) succeeded.
 // Errors (setup; the binary exits 1), messages naming the flag:

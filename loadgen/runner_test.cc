@@ -42,22 +42,70 @@ class RunnerTest : public ::testing::Test {
     wall_s_ = std::chrono::duration<double>(Clock::now() - start).count();
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     if (!r.ok()) return RunResult();
-    const Summary& s = r->summary;
-    // Invariants of every run.
+    ExpectInvariants(r->summary);
+    return std::move(r).value();
+  }
+
+  // What every run guarantees, however fast or loaded the machine is.
+  void ExpectInvariants(const Summary& s) {
     std::uint64_t sum = 0;
     for (std::uint64_t n : s.writes.by_status) sum += n;
     EXPECT_EQ(sum, s.writes.total);
     EXPECT_EQ(s.writes.total, s.corrected_us.TotalCount());
     EXPECT_EQ(s.writes.total, s.uncorrected_us.TotalCount());
+    EXPECT_EQ(s.reads.total, s.read_corrected_us.TotalCount());
+    EXPECT_EQ(s.reads.total, s.read_uncorrected_us.TotalCount());
+    EXPECT_LE(s.reads.failed, s.reads.total);
     EXPECT_EQ(s.actions.total, s.action_latency_us.TotalCount());
+    // planned = started + dropped; every started action is accounted for.
     EXPECT_EQ(s.schedule.started + s.schedule.dropped, s.schedule.planned);
     EXPECT_EQ(s.actions.total + s.actions.interrupted, s.schedule.started);
+    EXPECT_EQ(s.schedule_lag_us.TotalCount(), s.schedule.started);
+    // The time series covers the measured phase and adds up to the totals.
+    const double interval_s = static_cast<double>(config_.interval.count()) / 1e6;
+    EXPECT_DOUBLE_EQ(s.interval_s, interval_s);
+    EXPECT_EQ(s.timeseries.size(),
+              IntervalCount(static_cast<std::int64_t>(std::llround(s.duration_s * 1e6)),
+                            config_.interval.count()));
+    Summary::Writes writes;
+    Summary::Reads reads;
+    std::uint64_t planned = 0, started = 0, dropped = 0;
+    double covered_s = 0;
+    for (std::size_t i = 0; i < s.timeseries.size(); ++i) {
+      const TimeseriesInterval& in = s.timeseries[i];
+      EXPECT_NEAR(in.t_s, static_cast<double>(i) * interval_s, 1e-9);
+      covered_s += in.duration_s;
+      for (std::size_t k = 0; k < kWriteStatusCount; ++k) {
+        writes.by_status[k] += in.writes_by_status[k];
+      }
+      reads.total += in.reads_total;
+      reads.failed += in.reads_failed;
+      planned += in.planned;
+      started += in.started;
+      dropped += in.dropped;
+    }
+    EXPECT_NEAR(covered_s, s.duration_s, 1e-6);
+    EXPECT_EQ(writes.by_status, s.writes.by_status);
+    EXPECT_EQ(reads.total, s.reads.total);
+    EXPECT_EQ(reads.failed, s.reads.failed);
+    EXPECT_EQ(planned, s.schedule.planned);
+    EXPECT_EQ(started, s.schedule.started);
+    EXPECT_EQ(dropped, s.schedule.dropped);
+    // Every write is in exactly one popularity bucket; every session too.
+    std::uint64_t rank_writes = 0, rank_conflicts = 0, rank_sessions = 0;
+    for (const RankBucket& b : s.by_rank) {
+      rank_writes += b.writes;
+      rank_conflicts += b.out_of_sync;
+      rank_sessions += b.sessions;
+    }
+    EXPECT_EQ(rank_writes, s.writes.total);
+    EXPECT_EQ(rank_conflicts, s.writes[WriteStatus::kOutOfSync]);
+    EXPECT_EQ(rank_sessions, config_.sessions);
     const Status valid = ValidateSummaryJson(ToJson(s));
     EXPECT_TRUE(valid.ok()) << valid.ToString();
-    return std::move(r).value();
   }
 
-  // Percentile of the corrected / uncorrected histograms, seconds.
+  // Percentile of a latency histogram, seconds.
   static double Seconds(const HdrHistogram& h, double p) {
     return static_cast<double>(h.ValueAtPercentile(p)) / 1e6;
   }
@@ -72,18 +120,24 @@ TEST_F(RunnerTest, OpenLoopScheduleIsHonouredAt200PerSecond) {
   Set("threads", "2");
   RunResult r = RunOk();
   const Summary& s = r.summary;
+  // The schedule's intended times: exactly 200 arrivals in each second,
+  // whatever the machine did with them.
   EXPECT_EQ(s.schedule.planned, 600u);
-  EXPECT_EQ(s.schedule.dropped, 0u);
-  EXPECT_EQ(s.schedule.started, 600u);
-  EXPECT_LT(s.schedule.lag_ms.p50, 5.0);
-  EXPECT_LT(s.schedule.lag_ms.p99, 100.0);  // ~5 ms when quiet; sanitizers + a busy box
-  EXPECT_GT(s.writes.total, 500u);
-  EXPECT_GE(s.actions.succeeded, 500u);
+  ASSERT_EQ(s.timeseries.size(), 3u);
+  for (const TimeseriesInterval& in : s.timeseries) EXPECT_EQ(in.planned, 200u);
+  // Whatever started, started within --max-lag (the drop rule), and
+  // everything that started was measured from its intended start.
+  EXPECT_LE(s.schedule.lag_ms.max, 1000.0 * 1.001);
+  EXPECT_EQ(s.schedule.started, s.schedule_lag_us.TotalCount());
+  // Each completed action wrote at least once (lobby: a join or a leave).
+  EXPECT_GE(s.writes.total, s.actions.succeeded);
+  EXPECT_GT(s.actions.succeeded, 0u);
+  // Sync mode: every action begins with a read, measured like a write.
+  EXPECT_GE(s.reads.total, s.actions.total);
   EXPECT_EQ(r.exit_code, kExitOk);
   EXPECT_FALSE(r.target_unreachable);
   // Arrivals are spread over the run, not front-loaded: it lasts 3 s.
   EXPECT_GT(wall_s_, 2.9);
-  EXPECT_LT(wall_s_, 6.0);
 }
 
 TEST_F(RunnerTest, InterruptEndsTheRunEarlyAndTheSummaryCoversWhatRan) {
@@ -100,13 +154,15 @@ TEST_F(RunnerTest, InterruptEndsTheRunEarlyAndTheSummaryCoversWhatRan) {
   ctrl_c.join();
   const Summary& s = r.summary;
   EXPECT_TRUE(r.interrupted);
-  EXPECT_LT(wall_s_, 10.0);  // not 60
-  EXPECT_GT(s.duration_s, 0.9);
-  EXPECT_LT(s.duration_s, 5.0);
-  // What was due by the interrupt, not the whole minute's 12,000.
-  EXPECT_GT(s.schedule.planned, 150u);
-  EXPECT_LT(s.schedule.planned, 1000u);
-  EXPECT_GT(s.writes.total, 100u);
+  EXPECT_LT(wall_s_, 30.0);      // not 60
+  EXPECT_GT(s.duration_s, 0.5);  // interrupted 1 s after Run() began, setup included
+  // What was due by the interrupt, not the whole minute's 12,000: each
+  // worker ends when it notices the interrupt, so the arrivals due by
+  // then (at 200/s), no more than by the last worker's end.
+  EXPECT_GT(s.schedule.planned, 0u);
+  EXPECT_LE(static_cast<double>(s.schedule.planned), 200.0 * s.duration_s + 2.0);
+  EXPECT_EQ(s.timeseries.size(), IntervalCount(std::llround(s.duration_s * 1e6), 1'000'000));
+  EXPECT_GE(s.writes.total, s.actions.succeeded);
   EXPECT_FALSE(r.warnings.empty());
   EXPECT_EQ(r.lingering, nullptr);
 }
@@ -136,27 +192,134 @@ TEST_F(RunnerTest, OverloadDropsArrivalsAndCountsThem) {
   RunResult r = RunOk();
   const Summary& s = r.summary;
   EXPECT_EQ(s.schedule.planned, 2000u);
-  EXPECT_GT(s.schedule.dropped, 1500u);
-  EXPECT_GT(s.schedule.started, 60u);
-  EXPECT_LT(s.schedule.started, 250u);
-  // Whatever started, started within max_lag (plus the poll granularity).
-  EXPECT_LT(s.schedule.lag_ms.max, 130.0);
+  // 4 slots held 50 ms each can start at most 4 / 50 ms for 2 s (+4);
+  // however slow the machine, the rest were dropped and counted.
+  EXPECT_LE(s.schedule.started, 4u * 40u + 4u);
+  EXPECT_GE(s.schedule.dropped, 2000u - (4u * 40u + 4u));
+  EXPECT_GT(s.schedule.started, 0u);
+  // The drop rule: whatever started, started within --max-lag of its
+  // intended time (to the histogram's resolution).
+  EXPECT_LE(s.schedule.lag_ms.max, 100.0 * 1.001);
   EXPECT_GE(s.latency_ms.uncorrected.p50, 50.0);
+  // The drops are in the intervals of their intended starts.
+  ASSERT_EQ(s.timeseries.size(), 2u);
+  EXPECT_EQ(s.timeseries[0].planned, 1000u);
+  EXPECT_GT(s.timeseries[0].dropped, 800u);
 }
 
-TEST_F(RunnerTest, CorrectedLatencyMatchesTheStallAnalytically) {
-  // A 2 s stall in a 6 s run at 50/s. A request arriving u seconds into
-  // the stall completes when it ends: its corrected latency is S - u. So a
-  // share S/T of all requests is spread uniformly over (0, S]:
-  // P(L > x) = (S - x) / T, hence p90 = S - 0.10 T and p99 = S - 0.01 T.
-  // The model assumes the backlog the stall leaves drains at once; a real
-  // server drains it at its capacity C, adding about rate * u / C to a
-  // request u seconds into the stall. A low rate and a large S/T (p90 at
-  // u = 0.6 s) keep that under ~5% even in sanitizer builds (C ~ 500/s).
+// The analytic expectation of a stall, against which the runner's rows are
+// checked (also by tests/e2e_loadgen_freeze.sh).
+//
+// Open loop at rate r for D seconds (the measured phase); the server holds
+// every request that reaches it during [a, a + S) until a + S and answers
+// everything else within milliseconds (negligible next to S). The client
+// always has room to send (max_inflight far above r * S), so every action's
+// first request is sent at its intended start t. An action intended at
+// t in [a, a + S) has its first request answered at a + S: corrected
+// latency L = a + S - t, uniform on (0, S] over those r * S actions (a
+// share S / D of all F actions). Every other request takes milliseconds:
+// first requests outside the stall, and every later request (sent at once
+// after the stall, intended at its send). So in the row of N requests that
+// holds the F first requests,
+//     P(L > x) = (F / N) * (S - x) / D        for 0 < x < S,
+// and its q-quantile is
+//     x_q = S - (1 - q) * D * N / F.
+// With one first request per request of the row (N = F: the read row in
+// sync mode, the write row in update mode when no write needs a retry),
+// p90 = S - 0.1 D and p99 = S - 0.01 D: for S = 2 s and D = 6 s, 1.40 s and
+// 1.94 s. Neither the rate nor the stall's a matters (a must lie inside the
+// run). What the model leaves out is the time the server and the client
+// take to work off the r * S requests released at a + S, so the test keeps
+// r low (20/s: 40 requests) and shares them between two workers.
+double StallQuantile(double q, double stall_s, double duration_s, std::uint64_t row,
+                     std::uint64_t first) {
+  return stall_s - (1.0 - q) * duration_s * static_cast<double>(row) / static_cast<double>(first);
+}
+
+class StallTest : public RunnerTest, public ::testing::WithParamInterface<const char*> {};
+
+TEST_P(StallTest, CorrectedLatencyOfTheFirstRequestsRowMatchesTheStallAnalytically) {
+  const std::string mode = GetParam();
   constexpr double kS = 2.0;
-  constexpr double kT = 6.0;
-  const double expected_p90 = kS - 0.10 * kT;  // 1.40 s
-  const double expected_p99 = kS - 0.01 * kT;  // 1.94 s
+  constexpr double kD = 6.0;
+  Set("scenario", "mixed");
+  Set("update_fraction", "1");  // property updates: a read then a write in sync, a write otherwise
+  Set("mode", mode);
+  Set("sessions", "20");
+  Set("zipf", "0");
+  Set("warmup", "2s");  // creates most sessions first, so few writes need a retry
+  // `at` counts from the start of the run (warm-up included): the stall
+  // covers [2 s, 4 s) of the 6 s measured phase.
+  Set("inject", "stall=at:4s,for:2s");
+  Set("rate", "20");
+  Set("duration", "6s");
+  Set("threads", "2");  // two workers share the burst of completions the stall releases
+  Set("max_lag", "60s");
+  RunResult r = RunOk();
+  const Summary& s = r.summary;
+  EXPECT_EQ(s.schedule.dropped, 0u);
+  EXPECT_EQ(s.schedule.planned, 120u);
+  const bool sync = mode == "sync";
+  // The row of the actions' first requests: reads in sync mode, writes otherwise.
+  const HdrHistogram& row = sync ? s.read_corrected_us : s.corrected_us;
+  const std::uint64_t n = sync ? s.reads.total : s.writes.total;
+  const std::uint64_t f = s.schedule.started;
+  ASSERT_GT(n, 0u);
+  ASSERT_GE(n, f - s.actions.interrupted);
+  const double expected_p90 = StallQuantile(0.90, kS, kD, n, f);
+  const double expected_p99 = StallQuantile(0.99, kS, kD, n, f);
+  const double p90 = Seconds(row, 90);
+  const double p99 = Seconds(row, 99);
+  std::printf(
+      "mode %s: %s row of %llu requests for %llu actions: corrected p90 %.3f s (expected %.3f), "
+      "p99 %.3f s (expected %.3f); uncorrected p99 %.3f s; the other row's corrected p99 %.3f s\n",
+      mode.c_str(), sync ? "read" : "write", static_cast<unsigned long long>(n),
+      static_cast<unsigned long long>(f), p90, expected_p90, p99, expected_p99,
+      Seconds(sync ? s.read_uncorrected_us : s.uncorrected_us, 99),
+      Seconds(sync ? s.corrected_us : s.read_corrected_us, 99));
+  if (mode == "create") {
+    // CreateNew on a session that exists is a 412, so every action's first
+    // write is followed by a SynchronizedUpdate, and the retries released
+    // together by the stall race each other on 20 sessions: the row's
+    // later requests do not all take milliseconds, as the model assumes.
+    // It still holds every stalled first request, at least the analytic share.
+    EXPECT_GT(p90, 0.85 * expected_p90);
+    EXPECT_GT(p99, 0.85 * expected_p99);
+  } else {
+    EXPECT_NEAR(p90, expected_p90, 0.15 * expected_p90);
+    EXPECT_NEAR(p99, expected_p99, 0.15 * expected_p99);
+  }
+  if (sync) {
+    // The write after the read was sent when the stall was over: it does
+    // not carry the wait again (at most its queue behind the released burst).
+    EXPECT_LT(Seconds(s.corrected_us, 99), p99 / 2);
+  } else {
+    EXPECT_EQ(s.reads.total, 0u);  // blind writes: nothing read
+  }
+  // The stall shows in the intervals it covered: the series' intervals 2
+  // and 3 are when the held requests were intended, interval 4 when they
+  // completed.
+  ASSERT_EQ(s.timeseries.size(), 6u);
+  const auto row_p99 = [&](const TimeseriesInterval& in) {
+    return sync ? in.read_latency_ms.p99 : in.write_latency_ms.p99;
+  };
+  EXPECT_GT(row_p99(s.timeseries[4]), 0.5 * kS * 1000);
+  EXPECT_LT(row_p99(s.timeseries[1]), row_p99(s.timeseries[4]) / 2);
+  EXPECT_EQ(s.timeseries[2].planned + s.timeseries[3].planned, 40u);
+  EXPECT_EQ(r.exit_code, kExitOk);
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryMode, StallTest,
+                         ::testing::Values("sync", "update", "create", "upsert"),
+                         [](const ::testing::TestParamInfo<const char*>& param) {
+                           return std::string(param.param);
+                         });
+
+// Few connections, as wrk2 has: during the stall the client cannot send,
+// so the arrivals wait in the client; the corrected view still charges the
+// wait to their first request, while the uncorrected view misses it (2 held
+// of 300 requests is below 1 %).
+TEST_F(RunnerTest, UncorrectedLatencyMissesTheStallWhenTheClientCannotSend) {
   Set("scenario", "mixed");
   Set("update_fraction", "1");
   Set("mode", "upsert");  // one write per action, no read
@@ -165,27 +328,19 @@ TEST_F(RunnerTest, CorrectedLatencyMatchesTheStallAnalytically) {
   Set("rate", "50");
   Set("duration", "6s");
   Set("threads", "1");
-  // Few connections, as wrk2 has: during the stall the client cannot send,
-  // so the uncorrected view misses the wait (2 held of 300 requests is
-  // below 1%); arrivals are never dropped.
   Set("max_inflight", "2");
   Set("max_lag", "60s");
   RunResult r = RunOk();
   const Summary& s = r.summary;
-  EXPECT_EQ(s.schedule.dropped, 0u);
-  EXPECT_GE(s.writes.total, 290u);
-  const double p90 = Seconds(s.corrected_us, 90);
+  // (On a slow machine the backlog the stall leaves may not drain before
+  // the end: those arrivals are dropped then, counted, never silently lost.)
   const double p99 = Seconds(s.corrected_us, 99);
-  EXPECT_NEAR(p90, expected_p90, 0.15 * expected_p90);
-  EXPECT_NEAR(p99, expected_p99, 0.15 * expected_p99);
-  // The uncorrected view sees only the service time of what was sent.
   const double uncorrected_p99 = Seconds(s.uncorrected_us, 99);
-  std::printf(
-      "corrected p90 %.3f s (expected %.3f), p99 %.3f s (expected %.3f); "
-      "uncorrected p99 %.3f s\n",
-      p90, expected_p90, p99, expected_p99, uncorrected_p99);
-  EXPECT_LT(uncorrected_p99, p99 / 5) << "uncorrected p99 " << uncorrected_p99;
-  EXPECT_EQ(r.exit_code, kExitOk);
+  std::printf("corrected p99 %.3f s, uncorrected p99 %.3f s, schedule lag max %.3f s\n", p99,
+              uncorrected_p99, s.schedule.lag_ms.max / 1000);
+  EXPECT_GT(p99, 1.5);
+  EXPECT_LT(uncorrected_p99, p99 / 5);
+  EXPECT_GT(s.schedule.lag_ms.max, 1500.0);  // the wait shows as schedule lag too
 }
 
 TEST_F(RunnerTest, AppendHistoryIsConsistentOnSessiond) {
@@ -198,7 +353,7 @@ TEST_F(RunnerTest, AppendHistoryIsConsistentOnSessiond) {
   // loaded the machine is, and throughput does not depend on CPU speed.
   Set("inject", "latency=fixed:3ms");
   Set("duration", "3s");
-  Set("append_max_tokens", "20");  // also exercises rollover
+  Set("append_max_tokens", "5");  // also exercises rollover, however few appends land
   RunResult r = RunOk();
   const Summary& s = r.summary;
   std::printf("%llu acknowledged appends, %llu 412s, %llu rollovers\n",
@@ -209,8 +364,13 @@ TEST_F(RunnerTest, AppendHistoryIsConsistentOnSessiond) {
   EXPECT_EQ(s.consistency.verdict, "ok");
   EXPECT_EQ(s.consistency.violations, 0u);
   for (const std::string& e : s.consistency.examples) ADD_FAILURE() << e;
-  EXPECT_GT(s.consistency.acknowledged, 60u);
+  // Every succeeded append was acknowledged and is in the history; how
+  // many there are depends on the machine's speed, so only relative to it.
+  EXPECT_GE(s.consistency.acknowledged, s.actions.succeeded);
+  EXPECT_GT(s.consistency.acknowledged, 5u);
   EXPECT_GT(s.writes[WriteStatus::kOutOfSync], 0u) << "no contention";
+  // Every append action reads first: the reads are measured too.
+  EXPECT_GE(s.reads.total, s.actions.total);
   EXPECT_GT(s.scenario_stats.counters.at("rollovers"), 0u);
   // Every succeeded append is exactly one 2xx write; a 412 is never a success.
   EXPECT_EQ(s.actions.succeeded, s.writes[WriteStatus::kUpdated] + s.writes[WriteStatus::kCreated]);
@@ -315,14 +475,15 @@ TEST_F(RunnerTest, RunEndsOnTimeWhenTheServerHangs) {
   Set("timeout", "30s");
   RunResult r = RunOk();
   const Summary& s = r.summary;
-  EXPECT_LT(wall_s_, 5.0) << "the run must end at its duration";
+  // The run ends at its duration (2 s), plus at most the cancel grace.
+  EXPECT_LT(wall_s_, 2.0 + 5.0 + 3.0) << "the run must end at its duration";
   EXPECT_GT(s.actions.interrupted, 50u);
   // Nothing that waited in the stall counts as a write, let alone a success.
   EXPECT_LT(s.writes.total, 80u);
   EXPECT_TRUE(r.target_unreachable);
   EXPECT_NE(r.unreachable_reason.find("stopped answering"), std::string::npos)
       << r.unreachable_reason;
-  EXPECT_EQ(r.exit_code, kExitUsage);
+  EXPECT_EQ(r.exit_code, kExitUnreachable);
 }
 
 TEST_F(RunnerTest, DeadTargetCountsTransportErrorsAndEndsOnTime) {
@@ -351,12 +512,15 @@ TEST_F(RunnerTest, DeadTargetCountsTransportErrorsAndEndsOnTime) {
   Set("duration", "1500ms");
   RunResult r = RunOk();
   const Summary& s = r.summary;
-  EXPECT_LT(wall_s_, 4.0);
+  EXPECT_LT(wall_s_, 1.5 + 5.0 + 3.0);
+  // Every arrival that started is one upsert, refused at once.
+  EXPECT_EQ(s.writes[WriteStatus::kTransportError] + s.writes[WriteStatus::kTimeout],
+            s.writes.total);
   EXPECT_GT(s.writes[WriteStatus::kTransportError], 100u);
   EXPECT_EQ(s.writes[WriteStatus::kUpdated] + s.writes[WriteStatus::kCreated], 0u);
   EXPECT_TRUE(r.target_unreachable);
   EXPECT_NE(r.unreachable_reason.find("never answered"), std::string::npos) << r.unreachable_reason;
-  EXPECT_EQ(r.exit_code, kExitUsage);
+  EXPECT_EQ(r.exit_code, kExitUnreachable);
 }
 
 TEST_F(RunnerTest, ClosedLoopRunsVirtualUsersWithThinkTime) {
@@ -367,12 +531,13 @@ TEST_F(RunnerTest, ClosedLoopRunsVirtualUsersWithThinkTime) {
   Set("duration", "2s");
   RunResult r = RunOk();
   const Summary& s = r.summary;
-  // Each VU: one action (a few ms) then 50 ms of thinking: ~35 actions/s.
-  EXPECT_GT(s.schedule.started, 60u);
-  EXPECT_LT(s.schedule.started, 200u);
+  // Each VU: one action (a few ms) then 50 ms of thinking: at most one
+  // action per VU per 50 ms, however fast the machine; ~35 actions/s when
+  // quiet, and still over 40 in 2 s at a tenth of that speed.
+  EXPECT_LE(s.schedule.started, 4u * 40u + 4u);
+  EXPECT_GT(s.schedule.started, 40u);
   EXPECT_EQ(s.schedule.planned, s.schedule.started);
   EXPECT_EQ(s.schedule.dropped, 0u);
-  EXPECT_LT(s.schedule.lag_ms.p99, 100.0);  // ~5 ms when quiet; sanitizers + a busy box
   EXPECT_GT(s.writes[WriteStatus::kCreated], 0u);
   EXPECT_GT(s.writes[WriteStatus::kSessionDeleted], 0u);  // churn deletes sessions
 }
@@ -439,15 +604,32 @@ TEST_F(RunnerTest, SetupErrorsNameTheFlag) {
   EXPECT_EQ(r.status().message().rfind("--inject: ", 0), 0u) << r.status().message();
 }
 
-TEST(ExitCodeTest, ConsistencyThenUnreachableThenThresholds) {
-  Summary s;
-  EXPECT_EQ(ExitCodeFor(s, false), kExitOk);
-  s.thresholds.push_back(ThresholdResult{"p99<1ms", false, 2});
-  EXPECT_EQ(ExitCodeFor(s, false), kExitThreshold);
-  EXPECT_EQ(ExitCodeFor(s, true), kExitUsage);
-  s.consistency.checked = true;
-  s.consistency.verdict = "violated";
-  EXPECT_EQ(ExitCodeFor(s, true), kExitConsistency);
+// Conflicts by popularity rank: on a Zipf(1.2) popularity the hottest
+// session loses more races than the run as a whole (its writes overlap
+// most), and every write and session is in one bucket (RunOk).
+TEST_F(RunnerTest, ConflictsAreRecordedByPopularityRank) {
+  Set("scenario", "mixed");
+  Set("update_fraction", "1");
+  Set("sessions", "100");
+  Set("zipf", "1.2");
+  Set("rate", "300");
+  Set("duration", "2s");
+  // Held 3 ms: the read-modify-writes on the hot session overlap however
+  // fast or slow the machine is.
+  Set("inject", "latency=fixed:3ms");
+  RunResult r = RunOk();
+  const Summary& s = r.summary;
+  ASSERT_EQ(s.by_rank.size(), 7u);  // [1,1] .. [64,127], which holds ranks 64..100
+  EXPECT_EQ(s.by_rank[0].rank_lo, 1u);
+  EXPECT_EQ(s.by_rank[0].sessions, 1u);
+  EXPECT_EQ(s.by_rank[6].rank_lo, 64u);
+  EXPECT_EQ(s.by_rank[6].rank_hi, 127u);
+  EXPECT_EQ(s.by_rank[6].sessions, 37u);
+  std::printf("rank 1: %llu of %llu writes out of sync; the run: %.3f\n",
+              static_cast<unsigned long long>(s.by_rank[0].out_of_sync),
+              static_cast<unsigned long long>(s.by_rank[0].writes), s.conflict_rate);
+  EXPECT_GT(s.by_rank[0].writes, s.writes.total / 10);  // Zipf 1.2: the top session is hot
+  EXPECT_GT(s.by_rank[0].conflict_ratio, s.conflict_rate);
 }
 
 }  // namespace

@@ -115,10 +115,12 @@ class OpenLoopSchedule {
 };
 
 // What to do with an operation whose intended start time has come (or
-// passed). Operations are never silently skipped: a dropped one is counted
-// in schedule.dropped and sessionrig_dropped_total, is not started and
+// passed): the runner's one drop rule (worker.cc applies exactly this).
+// Operations are never silently skipped: a dropped one is counted in
+// schedule.dropped and sessionrig_dropped_total, is not started and
 // records no latency; every started one records corrected latency (from its
-// intended time, so lag is included) and its lag.
+// intended time, so lag is included) and its lag. When the run ends, the
+// operations that were due but had not started are dropped as well.
 struct DropPolicy {
   enum class Decision {
     kWait,   // intended time still ahead: wait

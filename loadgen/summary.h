@@ -1,20 +1,25 @@
 // loadgen/summary.h: the end-of-run summary, field by field the JSON schema
-// sessionrig.loadgen.summary/v1 (design.md), plus the raw histograms that
-// make `loadgen merge` exact.
+// sessionrig.loadgen.summary/v1 (loadgen/README.md lists every field), plus
+// the raw histograms that make `loadgen merge` exact.
 //
 // JSON mapping: ToJson() writes every schema field; "histogram" is the
 // encoded merged corrected-latency histogram as the schema requires, and an
 // extra top-level object "histograms" {corrected, uncorrected,
-// action_latency, action_attempts, schedule_lag} carries every histogram
-// (the schema lets fields grow; "histogram" == "histograms.corrected").
-// FromJson() requires all of them, so any summary this tool wrote can be
-// merged exactly. Two more extra fields are optional on read (absent means
-// zero/empty): "actions.interrupted" and "scenario_stats" {counters: {name:
-// n}, histograms: {name: encoded}}.
+// action_latency, action_attempts, schedule_lag, read_corrected,
+// read_uncorrected, request_gap} carries every histogram (the schema lets
+// fields grow; "histogram" == "histograms.corrected"). FromJson() requires
+// the first five, so any summary this tool wrote can be merged exactly.
+// Fields added later are optional on read (absent means zero/empty), so
+// older summaries still read and merge: "actions.interrupted",
+// "scenario_stats" {counters: {name: n}, histograms: {name: encoded}},
+// "reads", "read_latency_ms", the read and request-gap histograms,
+// "schedule.request_gap_ms", "interval_s", "start_unix_s", "timeseries"
+// (timeseries.h) and "by_rank".
 //
 // Derived fields (writes.total, conflict_rate, throughput_wps, every
-// percentile and attempts statistic) are computed in exactly one place,
-// FillDerived(), from the counters and histograms.
+// percentile and attempts statistic, the intervals' percentiles and ratios,
+// by_rank's ratios) are computed in exactly one place, FillDerived(), from
+// the counters and histograms.
 //
 // Thread-safety: value types and pure functions.
 #pragma once
@@ -31,6 +36,7 @@
 
 #include "loadgen/consistency.h"
 #include "loadgen/hdr_histogram.h"
+#include "loadgen/timeseries.h"
 #include "loadgen/write_status.h"
 #include "sessionrig/status.h"
 
@@ -61,6 +67,24 @@ struct ThresholdResult {
   double value = 0;  // the measured value, in the expression's unit (ms for latencies)
 };
 
+// Writes and conflicts of the sessions whose popularity rank (1-based:
+// rank 1 is the most popular session under the Zipf law; the session with
+// global index k has rank k + 1) falls in [rank_lo, rank_hi]. Buckets are
+// powers of two: [1,1], [2,3], [4,7], [8,15], ...
+struct RankBucket {
+  std::uint64_t rank_lo = 1;
+  std::uint64_t rank_hi = 1;
+  std::uint64_t sessions = 0;  // sessions of the run in the bucket
+  std::uint64_t writes = 0;    // completed writes to them (every status)
+  std::uint64_t out_of_sync = 0;
+  double conflict_ratio = 0;  // derived: out_of_sync / writes (0 without writes)
+};
+
+// The bucket of a 1-based rank: floor(log2(rank)) (rank 0 counts as 1).
+inline std::size_t RankBucketIndex(std::uint64_t rank) {
+  return rank <= 1 ? 0 : static_cast<std::size_t>(63 - __builtin_clzll(rank));
+}
+
 struct Summary {
   std::string scenario;
   std::string target;     // "embedded" or the URL
@@ -81,7 +105,18 @@ struct Summary {
   struct Latency {
     LatencyPercentilesMs corrected;    // derived, from intended start
     LatencyPercentilesMs uncorrected;  // derived, from actual send
-  } latency_ms;
+  };
+  Latency latency_ms;  // writes
+
+  // Reads (GET of a session: sync mode reads before it writes; append reads
+  // what it appends to), measured like writes (runner.h).
+  struct Reads {
+    std::uint64_t total = 0;
+    // No usable answer: transport error, timeout, HTTP failure status or a
+    // response the parser refused. A missing session is an answer.
+    std::uint64_t failed = 0;
+  } reads;
+  Latency read_latency_ms;  // derived
 
   struct Actions {
     std::uint64_t total = 0;  // derived: succeeded + failed
@@ -104,6 +139,10 @@ struct Summary {
     std::uint64_t started = 0;  // operations started
     std::uint64_t dropped = 0;  // operations not started because they were too late
     ShortPercentilesMs lag_ms;  // derived: start time - intended start time
+    // derived: client time between one request of an action completing and
+    // the next one being sent (runner.h: the only time of an action that no
+    // request's corrected latency holds).
+    ShortPercentilesMs request_gap_ms;
   } schedule;
 
   ConsistencyResult consistency;
@@ -119,12 +158,27 @@ struct Summary {
     std::map<std::string, HdrHistogram> histograms;
   } scenario_stats;
 
+  // The time series (timeseries.h): intervals of interval_s seconds from
+  // start_unix_s, the unix time (s) at which the measured phase started
+  // (--start-at plus the warm-up when given, so aligned shards agree
+  // exactly; 0 when unknown).
+  double interval_s = 1;
+  double start_unix_s = 0;
+  std::vector<TimeseriesInterval> timeseries;
+
+  // Conflicts by session popularity rank, in rank order; empty when the
+  // scenario picks no sessions.
+  std::vector<RankBucket> by_rank;
+
   // Raw histograms; latencies in microseconds, attempts unitless.
-  HdrHistogram corrected_us;       // write latency from the intended start
-  HdrHistogram uncorrected_us;     // write latency from the actual send
-  HdrHistogram action_latency_us;  // action latency (all attempts)
-  HdrHistogram action_attempts;    // write attempts per action
-  HdrHistogram schedule_lag_us;    // actual start - intended start
+  HdrHistogram corrected_us;         // write latency from the intended start
+  HdrHistogram uncorrected_us;       // write latency from the actual send
+  HdrHistogram action_latency_us;    // action latency (all attempts)
+  HdrHistogram action_attempts;      // write attempts per action
+  HdrHistogram schedule_lag_us;      // actual start - intended start
+  HdrHistogram read_corrected_us;    // read latency from the intended start
+  HdrHistogram read_uncorrected_us;  // read latency from the actual send
+  HdrHistogram request_gap_us;       // send of a later request - completion of the one before
 };
 
 // Recomputes every derived field (see the struct) from counters and
@@ -144,6 +198,11 @@ double JainIndex(const HdrHistogram& h);
 // The JSON document per schema sessionrig.loadgen.summary/v1 (see the top
 // of this file for the extra "histograms" object).
 nlohmann::json ToJson(const Summary& summary);
+
+// The text of a --json file: ToJson() indented by two spaces, except that
+// each interval of "timeseries" is one line (a one-hour run at 1 s
+// intervals stays a few MB, one line per second).
+std::string SummaryJsonText(const Summary& summary);
 
 // Reads and validates a summary. Every required field is checked for
 // presence and type; errors name the field path, e.g. kWrongType
@@ -166,11 +225,19 @@ StatusOr<Summary> ParseSummary(std::string_view text);
 // derived fields recomputed by FillDerived (so throughput = total writes /
 // the longest duration, shards running concurrently), consistency results
 // combined (MergeConsistencyResults), thresholds left empty (the caller
-// re-evaluates them), scenario_stats merged by name. scenario and mode must agree; target is kept
-// when it agrees and becomes "mixed" otherwise; seed is the first summary's. Errors:
-// kInvalidArgument for an empty input, differing scenario or mode, or histograms with different
-// significant digits (the message names the histogram and the summary index).
-StatusOr<Summary> Merge(const std::vector<Summary>& summaries);
+// re-evaluates them), scenario_stats merged by name, by_rank summed by
+// bucket, and the time series merged interval by interval (same index =
+// same wall-clock window; timeseries.h). scenario and mode must agree;
+// target is kept when it agrees and becomes "mixed" otherwise; seed is the
+// first summary's. `names` label the summaries in errors (file names; by
+// default "summary <index>"). Errors: kInvalidArgument for an empty input,
+// differing scenario or mode, histograms with different significant digits
+// (the message names the histogram), and time series that cannot be
+// aligned: different interval_s, start_unix_s more than 1 ms apart, or one
+// summary without a time series among others with one (the message names
+// both summaries).
+StatusOr<Summary> Merge(const std::vector<Summary>& summaries,
+                        const std::vector<std::string>& names = {});
 
 // The human-readable end-of-run report (k6/wrk2 style): throughput, write
 // status table with counts and percentages, conflict and error rates,

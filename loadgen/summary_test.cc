@@ -6,6 +6,8 @@
 #include <sstream>
 #include <string>
 
+#include "loadgen/timeseries.h"
+
 #include <gtest/gtest.h>
 
 namespace sessionrig::loadgen {
@@ -48,6 +50,33 @@ Summary MakeShard(std::uint64_t seed, double duration_s) {
   s.consistency.verdict = "ok";
   s.consistency.acknowledged = 4010;
   s.thresholds.push_back(ThresholdResult{"p99<50ms", true, 12.5});
+  // Reads, their histograms and the gaps between an action's requests.
+  for (int i = 0; i < 800; ++i) {
+    s.read_corrected_us.Record(static_cast<std::int64_t>(latency(rng)) + 500);
+    s.read_uncorrected_us.Record(static_cast<std::int64_t>(latency(rng)));
+    s.request_gap_us.Record(static_cast<std::int64_t>(rng() % 300));
+  }
+  s.reads.total = 800;
+  s.reads.failed = 12;
+  // A time series of 2.5 s in 1 s intervals, as a shard's file holds it
+  // (without the in-process uncorrected histograms).
+  s.interval_s = 1;
+  s.start_unix_s = 1700000000.5;
+  IntervalRecorder r(0, 2'500'000, 1'000'000);
+  for (int i = 0; i < 300; ++i) {
+    const std::int64_t t = i * 8'300 + static_cast<std::int64_t>(rng() % 100);  // in time order
+    r.RecordStarted(t, static_cast<std::int64_t>(rng() % 2000));
+    r.RecordWrite(t, i % 5 == 0 ? WriteStatus::kOutOfSync : WriteStatus::kUpdated,
+                  static_cast<std::int64_t>(latency(rng)), 1000);
+    r.RecordRead(t, i % 50 == 0, static_cast<std::int64_t>(latency(rng)), 900);
+  }
+  s.timeseries = r.Finish();
+  for (TimeseriesInterval& in : s.timeseries) {
+    in.uncorrected_histogram.clear();
+    in.read_uncorrected_histogram.clear();
+  }
+  s.by_rank = {RankBucket{1, 1, 1, 900, 300}, RankBucket{2, 3, 2, 1100, 250},
+               RankBucket{4, 7, 4, 3000, 350}};
   FillDerived(s);
   return s;
 }
@@ -99,7 +128,11 @@ TEST(SummaryTest, JsonHasEverySchemaField) {
   EXPECT_EQ(j["consistency"]["verdict"], "ok");
   EXPECT_EQ(j["thresholds"][0]["expr"], "p99<50ms");
   EXPECT_EQ(j["histogram"], j["histograms"]["corrected"]);
-  EXPECT_EQ(j["histograms"].size(), 5u);
+  EXPECT_EQ(j["histograms"].size(), 8u);
+  for (const char* key : {"corrected", "uncorrected", "action_latency", "action_attempts",
+                          "schedule_lag", "read_corrected", "read_uncorrected", "request_gap"}) {
+    EXPECT_TRUE(j["histograms"][key].is_string()) << key;
+  }
   EXPECT_TRUE(ValidateSummaryJson(j).ok()) << ValidateSummaryJson(j).ToString();
 }
 
@@ -124,7 +157,8 @@ void ExpectInvalid(const std::function<void(json&)>& mutate, StatusCode code,
   mutate(j);
   const Status s = ValidateSummaryJson(j);
   EXPECT_EQ(s.code(), code) << s.ToString();
-  EXPECT_EQ(s.message().rfind(message_prefix, 0), 0u) << s.message();
+  EXPECT_EQ(s.message().rfind(message_prefix, 0), 0u)
+      << s.message() << "\nwant: " << message_prefix;
 }
 
 TEST(SummaryTest, ValidationNamesTheFieldPath) {
@@ -170,6 +204,74 @@ TEST(SummaryTest, ValidationNamesTheFieldPath) {
                 "histograms: missing");
   ExpectInvalid([](json& j) { j = json::array(); }, StatusCode::kWrongType,
                 "(root): expected an object");
+}
+
+TEST(SummaryTest, ValidationOfTheReadsTheTimeSeriesAndTheRanks) {
+  ExpectInvalid([](json& j) { j["reads"]["failed"] = 801; }, StatusCode::kWrongType,
+                "reads.failed: more than reads.total");
+  ExpectInvalid([](json& j) { j["reads"]["total"] = 13; }, StatusCode::kWrongType,
+                "histograms.read_corrected: does not hold the 13 reads of reads.total");
+  ExpectInvalid([](json& j) { j["read_latency_ms"]["corrected"].erase("p90"); },
+                StatusCode::kMissingField, "read_latency_ms.corrected.p90: missing");
+  ExpectInvalid([](json& j) { j["interval_s"] = 0; }, StatusCode::kWrongType,
+                "interval_s: expected a number > 0");
+  ExpectInvalid([](json& j) { j["timeseries"] = json::object(); }, StatusCode::kWrongType,
+                "timeseries: expected an array");
+  ExpectInvalid([](json& j) { j["timeseries"][1]["arrivals"]["planned"] = 0; },
+                StatusCode::kWrongType,
+                "timeseries.1.arrivals.planned: 0 is not started + dropped");
+  ExpectInvalid([](json& j) { j["timeseries"][0]["writes"]["by_status"]["updated"] = 0; },
+                StatusCode::kWrongType, "timeseries.0.writes.total: ");
+  ExpectInvalid([](json& j) { j["timeseries"][2].erase("read_histogram"); },
+                StatusCode::kMissingField, "timeseries.2.read_histogram: missing");
+  ExpectInvalid([](json& j) { j["timeseries"][0]["histogram"] = j["timeseries"][1]["histogram"]; },
+                StatusCode::kWrongType, "timeseries.0.histogram: holds ");
+  ExpectInvalid([](json& j) { j["by_rank"][1]["rank_hi"] = 4; }, StatusCode::kWrongType,
+                "by_rank.1: [rank_lo, rank_hi] is not a power-of-two bucket");
+  ExpectInvalid([](json& j) { j["by_rank"][0]["out_of_sync"] = 901; }, StatusCode::kWrongType,
+                "by_rank.0.out_of_sync: more than writes");
+}
+
+// A summary written before reads, the time series and ranks existed still
+// reads and merges.
+TEST(SummaryTest, OlderSummariesWithoutTheNewFieldsStillReadAndMerge) {
+  json j = ToJson(MakeShard(1, 10.0));
+  for (const char* key :
+       {"reads", "read_latency_ms", "interval_s", "start_unix_s", "timeseries", "by_rank"}) {
+    j.erase(key);
+  }
+  for (const char* key : {"read_corrected", "read_uncorrected", "request_gap"}) {
+    j["histograms"].erase(key);
+  }
+  j["schedule"].erase("request_gap_ms");
+  StatusOr<Summary> old = FromJson(j);
+  ASSERT_TRUE(old.ok()) << old.status().ToString();
+  EXPECT_EQ(old->reads.total, 0u);
+  EXPECT_TRUE(old->timeseries.empty());
+  EXPECT_DOUBLE_EQ(old->interval_s, 1.0);
+  StatusOr<Summary> merged = Merge({*old, *old});
+  ASSERT_TRUE(merged.ok()) << merged.status().ToString();
+  EXPECT_EQ(merged->writes.total, 10000u);
+  EXPECT_TRUE(ValidateSummaryJson(ToJson(*merged)).ok());
+}
+
+TEST(SummaryTest, JsonTextHasOneLinePerInterval) {
+  const Summary s = MakeShard(4, 2.5);
+  const std::string text = SummaryJsonText(s);
+  StatusOr<Summary> back = ParseSummary(text);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(ToJson(*back), ToJson(s));
+  EXPECT_EQ(json::parse(text), ToJson(s));
+  std::istringstream in(text);
+  std::size_t interval_lines = 0;
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("    {\"arrivals\":", 0) == 0) ++interval_lines;
+  }
+  EXPECT_EQ(interval_lines, 3u);
+  EXPECT_NE(text.find("\"timeseries\": [\n    {"), std::string::npos);
+  Summary none = MakeShard(4, 2.5);
+  none.timeseries.clear();
+  EXPECT_EQ(json::parse(SummaryJsonText(none)), ToJson(none));
 }
 
 TEST(SummaryTest, ExtraFieldsAreIgnored) {
@@ -220,6 +322,59 @@ TEST(SummaryTest, MergeIsExact) {
   StatusOr<Summary> merged2 = Merge({*a2, *b2});
   ASSERT_TRUE(merged2.ok());
   EXPECT_EQ(ToJson(*merged2), ToJson(m));
+
+  // Reads, ranks and the time series.
+  EXPECT_EQ(m.reads.total, 1600u);
+  EXPECT_EQ(m.reads.failed, 24u);
+  HdrHistogram reads = a.read_corrected_us;
+  ASSERT_TRUE(reads.Merge(b.read_corrected_us).ok());
+  EXPECT_EQ(m.read_corrected_us.Encode(), reads.Encode());
+  EXPECT_DOUBLE_EQ(m.read_latency_ms.corrected.p99,
+                   static_cast<double>(reads.ValueAtPercentile(99)) / 1000.0);
+  ASSERT_EQ(m.by_rank.size(), 3u);
+  EXPECT_EQ(m.by_rank[1].writes, 2200u);
+  EXPECT_EQ(m.by_rank[1].sessions, 4u);
+  EXPECT_DOUBLE_EQ(m.by_rank[0].conflict_ratio, 300.0 / 900.0);
+  ASSERT_EQ(m.timeseries.size(), 3u);
+  EXPECT_DOUBLE_EQ(m.start_unix_s, 1700000000.5);
+  std::uint64_t writes = 0;
+  for (std::size_t i = 0; i < 3; ++i) {
+    const TimeseriesInterval& in = m.timeseries[i];
+    EXPECT_EQ(in.writes_total, a.timeseries[i].writes_total + b.timeseries[i].writes_total);
+    EXPECT_EQ(in.planned, a.timeseries[i].planned + b.timeseries[i].planned);
+    HdrHistogram h = *HdrHistogram::Decode(a.timeseries[i].histogram);
+    ASSERT_TRUE(h.Merge(*HdrHistogram::Decode(b.timeseries[i].histogram)).ok());
+    EXPECT_EQ(in.histogram, h.Encode());
+    EXPECT_DOUBLE_EQ(in.write_latency_ms.p90, static_cast<double>(h.ValueAtPercentile(90)) / 1000);
+    writes += in.writes_total;
+  }
+  EXPECT_EQ(writes, 600u);
+}
+
+TEST(SummaryTest, MergeRefusesTimeSeriesThatDoNotLineUpNamingTheFiles) {
+  const Summary a = MakeShard(1, 2.5);
+  Summary b = MakeShard(2, 2.5);
+  b.interval_s = 0.5;
+  Status s = Merge({a, b}, {"shard0.json", "shard1.json"}).status();
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(),
+            "shard1.json: time series interval 0.5 s differs from shard0.json's 1 s "
+            "(--interval): their intervals cannot be merged");
+  b = MakeShard(2, 2.5);
+  b.start_unix_s += 0.25;
+  s = Merge({a, b}, {"shard0.json", "shard1.json"}).status();
+  EXPECT_EQ(s.message().rfind("shard1.json started its measured phase at unix time "
+                              "1700000000.750, shard0.json at 1700000000.500",
+                              0),
+            0u)
+      << s.message();
+  EXPECT_NE(s.message().find("--start-at"), std::string::npos);
+  b = MakeShard(2, 2.5);
+  b.start_unix_s += 0.0004;  // the same instant, as printed to the millisecond
+  EXPECT_TRUE(Merge({a, b}).ok());
+  b.timeseries.clear();
+  s = Merge({a, b}, {"shard0.json", "old.json"}).status();
+  EXPECT_EQ(s.message().rfind("old.json has no time series", 0), 0u) << s.message();
 }
 
 TEST(SummaryTest, MergeConsistencyNotChecked) {
@@ -246,6 +401,11 @@ TEST(SummaryTest, MergeRejectsMismatches) {
   const Status s = Merge({a, d}).status();
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(s.message().rfind("summary 1: histograms.uncorrected: ", 0), 0u) << s.message();
+  EXPECT_EQ(Merge({a, d}, {"a.json", "d.json"})
+                .status()
+                .message()
+                .rfind("d.json: histograms.uncorrected: ", 0),
+            0u);
 }
 
 TEST(SummaryTest, PrintSummaryShowsEverything) {
@@ -257,13 +417,42 @@ TEST(SummaryTest, PrintSummaryShowsEverything) {
   std::ostringstream out;
   PrintSummary(out, s);
   const std::string text = out.str();
-  for (const char* needle : {"scenario lobby", "500.0/s", "out_of_sync", "18.00%", "conflict_rate",
-                             "error_rate", "1.80%", "corrected", "uncorrected", "p99.9",
-                             "writes/action", "planned 5100, started 5000, dropped 100", "lag (ms)",
-                             "violated (4010 acknowledged writes, 1 violations)", "lost update",
-                             "\u2713 p99<50ms", "\u2717 conflict_rate<0.1"}) {
+  for (const char* needle : {"scenario lobby",
+                             "500.0/s",
+                             "out_of_sync",
+                             "18.00%",
+                             "conflict_rate",
+                             "error_rate",
+                             "1.80%",
+                             "corrected",
+                             "uncorrected",
+                             "p99.9",
+                             "writes/action",
+                             "planned 5100, started 5000, dropped 100",
+                             "lag (ms)",
+                             "violated (4010 acknowledged writes, 1 violations)",
+                             "lost update",
+                             "\u2713 p99<50ms",
+                             "\u2717 conflict_rate<0.1",
+                             "write corrected",
+                             "read corrected",
+                             "read uncorrected",
+                             "(800 reads, 12 failed)",
+                             "request gap (ms)",
+                             "3 intervals of 1 s",
+                             "conflicts by rank",
+                             "2-3",
+                             "11.67%"}) {
     EXPECT_NE(text.find(needle), std::string::npos) << needle << "\n" << text;
   }
+  // Without reads (a blind mode) the read row says so instead of zeros.
+  s.reads = Summary::Reads{};
+  s.read_corrected_us = HdrHistogram(3);
+  s.mode = "update";
+  std::ostringstream blind;
+  PrintSummary(blind, s);
+  EXPECT_NE(blind.str().find("none (mode update writes without reading)"), std::string::npos)
+      << blind.str();
 }
 
 TEST(SummaryTest, ScenarioStatsAndInterruptedRoundTripAndMerge) {

@@ -10,6 +10,7 @@
 //   latency, compared in milliseconds:
 //     p50 p90 p99 p999 max                       corrected write latency
 //     uncorrected_p50 ... uncorrected_max        uncorrected write latency
+//     read_p50 read_p90 read_p99 read_p999 read_max   corrected read latency
 //     action_p50 action_p99 action_max           action latency
 //     lag_p50 lag_p99 lag_max                    schedule lag
 //   ratios in [0, 1]:
@@ -23,7 +24,7 @@
 //     throughput_wps  writes per second
 //     attempts_mean attempts_p99 attempts_max   write attempts per action
 //     violations      consistency.violations
-// Examples: "p99<50ms", "p999<=1s", "uncorrected_p99<20ms",
+// Examples: "p99<50ms", "p999<=1s", "uncorrected_p99<20ms", "read_p99<100ms",
 // "conflict_rate<0.3", "error_rate<0.01", "dropped<1",
 // "throughput_wps>100", "attempts_p99<5".
 //

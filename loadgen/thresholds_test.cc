@@ -33,7 +33,10 @@ Summary Known() {
     s.schedule_lag_us.Record(i);      // 1 us .. 1 ms
     s.action_latency_us.Record(i * 1000);
     s.action_attempts.Record(1 + i % 3);
+    s.read_corrected_us.Record(i * 2000);  // 2 .. 2000 ms
+    s.read_uncorrected_us.Record(i);
   }
+  s.reads.total = 1000;
   s.writes[WriteStatus::kUpdated] = 700;
   s.writes[WriteStatus::kOutOfSync] = 200;
   s.writes[WriteStatus::kSessionDeleted] = 20;
@@ -119,6 +122,14 @@ TEST(ThresholdsTest, EvaluatesAgainstTheSummary) {
   EXPECT_DOUBLE_EQ(Evaluate(Parse("attempts_max<5"), s).value, 3);
   EXPECT_TRUE(Evaluate(Parse("lag_max<=2ms"), s).ok);
   EXPECT_TRUE(Evaluate(Parse("violations<1"), s).ok);
+  // Reads: their own corrected percentiles, not the writes'.
+  r = Evaluate(Parse("read_p99<1s"), s);
+  EXPECT_FALSE(r.ok);
+  EXPECT_NEAR(r.value, 1980.0, 2.0);
+  EXPECT_NEAR(Evaluate(Parse("read_p50<1s"), s).value, 1000.0, 1.0);
+  EXPECT_NEAR(Evaluate(Parse("read_p90<1s"), s).value, 1800.0, 2.0);
+  EXPECT_NEAR(Evaluate(Parse("read_p999<1s"), s).value, 1998.0, 2.0);
+  EXPECT_TRUE(Evaluate(Parse("read_max<=2001ms"), s).ok);
 }
 
 TEST(ThresholdsTest, EvaluateAllReportsEachInOrder) {

@@ -51,6 +51,21 @@ assert a["total"] + a.get("interrupted", 0) == sched["started"], (a, sched)
 assert s["histogram"] == s["histograms"]["corrected"]
 lat = s["latency_ms"]["corrected"]
 assert lat["p50"] <= lat["p90"] <= lat["p99"] <= lat["p999"] <= lat["max"], lat
+# Reads are measured like writes; the time series adds up to the totals.
+assert s["reads"]["failed"] <= s["reads"]["total"], s["reads"]
+if s["mode"] == "sync":
+    assert s["reads"]["total"] >= a["total"], (s["reads"], a)
+series = s["timeseries"]
+assert len(series) == -(-round(s["duration_s"] * 1e6) // round(s["interval_s"] * 1e6)), len(series)
+assert abs(sum(i["duration_s"] for i in series) - s["duration_s"]) < 1e-6
+for k in keys:
+    assert sum(i["writes"]["by_status"][k] for i in series) == by[k], k
+for k in ("total", "failed"):
+    assert sum(i["reads"][k] for i in series) == s["reads"][k], k
+for k in ("planned", "started", "dropped"):
+    assert sum(i["arrivals"][k] for i in series) == sched[k], k
+assert sum(b["writes"] for b in s["by_rank"]) == s["writes"]["total"], s["by_rank"]
+assert sum(b["out_of_sync"] for b in s["by_rank"]) == by["out_of_sync"], s["by_rank"]
 if scenario == "append":
     assert s["consistency"]["checked"] and s["consistency"]["verdict"] == "ok", s["consistency"]
     # every succeeded append is one 2xx write
@@ -99,6 +114,90 @@ grep -q 'Value.*Percentile.*TotalCount' "$work/run.hgrm" || fail "hgrm header mi
 grep -q '^#\[Mean' "$work/run.hgrm" || fail "hgrm footer missing"
 
 grep -q '^sessionrig_target_rate 100$' "$work/metrics" || fail "target rate is not the --rate during the run"
+grep -q '^sessionrig_read_duration_seconds_bucket' "$work/metrics" || fail "read duration histogram missing"
+
+# ---- --hlog: the interval histograms as an HdrHistogram interval log,
+# decoded here with Python's base64, zlib and struct (not loadgen's code):
+# every interval's counts are the summary's, bucket by bucket.
+timeout 60 "$loadgen" run --scenario mixed --rate 100 --duration 3s --interval 500ms --quiet \
+  --json "$work/hlog.json" --hlog "$work/run.hlog" > /dev/null || fail "hlog run exited $?"
+python3 - "$work/hlog.json" "$work/run.hlog" <<'EOF' || fail "--hlog does not decode to the summary"
+import base64, json, re, struct, sys, zlib
+s = json.load(open(sys.argv[1]))
+lines = open(sys.argv[2]).read().splitlines()
+
+def varints(data, nine_byte):
+    """LEB128 values; HdrHistogram V2 caps them at 9 bytes (the 9th holds 8 bits)."""
+    out, i = [], 0
+    while i < len(data):
+        v = shift = n = 0
+        while True:
+            b = data[i]; i += 1; n += 1
+            if nine_byte and n == 9:
+                v |= b << 56
+                break
+            v |= (b & 0x7F) << shift
+            shift += 7
+            if not b & 0x80:
+                break
+        out.append(v)
+    return out
+
+def counts_of(values):
+    """ZigZag-decoded counts; a negative value is a run of zero counts."""
+    counts = []
+    for raw in values:
+        v = (raw >> 1) ^ -(raw & 1)
+        counts.extend([0] * -v if v < 0 else [v])
+    return counts
+
+def hlog_counts(b64):
+    raw = base64.b64decode(b64)
+    cookie, length = struct.unpack(">ii", raw[:8])
+    assert cookie == 0x1C849314, hex(cookie)
+    v2 = zlib.decompress(raw[8:8 + length])
+    cookie, payload, offset, digits, lowest, highest, ratio = struct.unpack(">iiiiqqd", v2[:40])
+    assert cookie == 0x1C849313 and offset == 0 and lowest == 1 and ratio == 1.0, (cookie, offset)
+    assert highest == 3600000000 and payload == len(v2) - 40, (highest, payload)
+    return digits, counts_of(varints(v2[40:], True))
+
+def hdr1_counts(text):
+    assert text.startswith("hdr1:")
+    values = varints(base64.b64decode(text[5:]), False)
+    digits, total = values[0], values[1]  # then the clamped count, then the counts
+    counts = counts_of(values[3:])
+    assert sum(counts) == total, (sum(counts), total)
+    return digits, counts
+
+def same(a, b):
+    n = max(len(a), len(b))
+    return a + [0] * (n - len(a)) == b + [0] * (n - len(b))
+
+assert "#[Histogram log format version 1.3]" in lines
+start = [l for l in lines if l.startswith("#[StartTime: ")]
+assert start and abs(float(start[0].split()[1]) - s["start_unix_s"]) < 0.001, start
+assert '"StartTimestamp","Interval_Length","Interval_Max","Interval_Compressed_Histogram"' in lines
+data = [l for l in lines if not l.startswith("#") and not l.startswith('"')]
+writes = [l.split(",") for l in data if not l.startswith("Tag=")]
+reads = [l.split(",")[1:] for l in data if l.startswith("Tag=read,")]
+series = s["timeseries"]
+assert len(writes) == len(series) == len(reads) == 6, (len(writes), len(reads), len(series))
+total_writes = total_reads = 0
+for i, (w, r, interval) in enumerate(zip(writes, reads, series)):
+    assert abs(float(w[0]) - interval["t_s"]) < 0.001 and abs(float(w[1]) - interval["duration_s"]) < 0.001, w[:3]
+    for line, key, count_key, latency_key in ((w, "histogram", "writes", "write_latency_ms"),
+                                              (r, "read_histogram", "reads", "read_latency_ms")):
+        digits, counts = hlog_counts(line[3])
+        assert sum(counts) == interval[count_key]["total"], (i, key, sum(counts), interval[count_key])
+        digits1, counts1 = hdr1_counts(interval[key])
+        assert digits == digits1 and same(counts, counts1), (i, key)
+        # Interval_Max is in milliseconds, like the summary's max.
+        assert abs(float(line[2]) - interval[latency_key]["max"]) < 0.0006, (i, key, line[2])
+    total_writes += sum(hlog_counts(w[3])[1])
+    total_reads += sum(hlog_counts(r[3])[1])
+assert total_writes == s["writes"]["total"] and total_reads == s["reads"]["total"], (total_writes, total_reads)
+print(f"  run.hlog: {len(writes)} intervals, {total_writes} writes and {total_reads} reads, as in the summary")
+EOF
 
 # ---- --linger: after the run, loadgen's and the embedded sessiond's
 # /metrics stay up with the final counts, then loadgen exits by itself;
@@ -212,7 +311,7 @@ wait "${shard_pids[0]}" || fail "shard 0 exited $?"
 wait "${shard_pids[1]}" || fail "shard 1 exited $?"
 timeout 60 "$loadgen" merge "$work/shard0.json" "$work/shard1.json" --json "$work/merged.json" \
   > "$work/merged.out" || fail "merge exited $?"
-python3 - "$work/shard0.json" "$work/shard1.json" "$work/merged.json" <<'EOF' || fail "merge is not the sum"
+python3 - "$work/shard0.json" "$work/shard1.json" "$work/merged.json" "$start_at" <<'EOF' || fail "merge is not the sum"
 import json, sys
 a, b, m = (json.load(open(p)) for p in sys.argv[1:4])
 for k in m["writes"]["by_status"]:
@@ -224,7 +323,38 @@ for k in ("planned", "started", "dropped"):
 assert m["schedule"]["planned"] == 400, m["schedule"]
 for k in ("succeeded", "failed"):
     assert m["actions"][k] == a["actions"][k] + b["actions"][k], k
-print(f"  merged: {m['writes']['total']} writes = {a['writes']['total']} + {b['writes']['total']}")
+assert m["reads"]["total"] == a["reads"]["total"] + b["reads"]["total"]
+# Interval by interval: the same wall-clock windows (same --start-at).
+assert a["start_unix_s"] == b["start_unix_s"] == m["start_unix_s"] == float(sys.argv[4]), (a["start_unix_s"], sys.argv[4])
+assert len(m["timeseries"]) == len(a["timeseries"]) == len(b["timeseries"]) == 2
+for ia, ib, im in zip(a["timeseries"], b["timeseries"], m["timeseries"]):
+    for k in ia["writes"]["by_status"]:
+        assert im["writes"]["by_status"][k] == ia["writes"]["by_status"][k] + ib["writes"]["by_status"][k], k
+    for k in ("planned", "started", "dropped"):
+        assert im["arrivals"][k] == ia["arrivals"][k] + ib["arrivals"][k], k
+    # Together: 200 arrivals intended in each second.
+    assert im["arrivals"]["planned"] == 200, im["arrivals"]
+# Conflicts by popularity rank: summed bucket by bucket (shard 0 has rank 1,
+# shard 1 starts at rank 2).
+def by_lo(summary):
+    return {r["rank_lo"]: r for r in summary["by_rank"]}
+ra, rb, rm = by_lo(a), by_lo(b), by_lo(m)
+assert sorted(rm) == sorted(set(ra) | set(rb)), (sorted(rm), sorted(ra), sorted(rb))
+for lo, bm in rm.items():
+    for k in ("writes", "out_of_sync", "sessions"):
+        assert bm[k] == ra.get(lo, {}).get(k, 0) + rb.get(lo, {}).get(k, 0), (lo, k)
+assert sum(r["sessions"] for r in m["by_rank"]) == 1000  # mixed's sessions, each in one shard
+print(f"  merged: {m['writes']['total']} writes = {a['writes']['total']} + {b['writes']['total']}, "
+      f"{len(m['timeseries'])} intervals")
 EOF
+
+# Shards started at different times cover different windows: merging them
+# is an error that names both files.
+timeout 60 "$loadgen" run --scenario mixed --target "$target" --token-file "$work/tokens" \
+  --rate 200 --duration 2s --shard 1/2 --quiet --json "$work/unaligned.json" > /dev/null 2>&1 \
+  || fail "unaligned shard exited $?"
+expect_usage "$work/unaligned.json started its measured phase at unix time" \
+  merge "$work/shard0.json" "$work/unaligned.json"
+grep -qF "$work/shard0.json at $start_at" "$work/err" || { cat "$work/err"; fail "the error does not name shard0.json"; }
 
 echo "e2e_loadgen: ok"

@@ -3,7 +3,8 @@
 # for about a second, then is killed (SIGKILL). loadgen must end on time
 # (its duration, not a timeout), count the failures as transport errors
 # (--mode upsert: every action starts with a write, so they are writes),
-# say why on stderr, and exit 1 (target unreachable; runner.h).
+# say why on stderr, and exit 97 (the target stopped answering; 1 is for
+# usage and setup errors only: loadgen/verdicts.h).
 #   e2e_loadgen_server_dies.sh <loadgen> <sessiond> <sessionctl>
 set -euo pipefail
 loadgen=$1 sessiond=$2 sessionctl=$3
@@ -34,10 +35,10 @@ set -e
 elapsed=$(python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.2f}')" "$start" "$(date +%s.%N)")
 echo "loadgen exited $rc after ${elapsed}s"
 [ "$rc" -ne 124 ] || fail "loadgen hung"
-[ "$rc" -eq 1 ] || { cat "$work/out"; fail "exit code $rc, want 1 (target unreachable)"; }
+[ "$rc" -eq 97 ] || { cat "$work/out"; fail "exit code $rc, want 97 (target stopped answering)"; }
 python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) < $duration + 3 else 1)" "$elapsed" \
   || fail "the run took ${elapsed}s for a ${duration}s duration"
-grep -q "stopped answering" "$work/err" || fail "no explanation on stderr"
+grep -q "stopped answering.*(exit 97)" "$work/err" || fail "no explanation on stderr"
 python3 - "$work/summary.json" <<'PY' || fail "summary does not show the failure"
 import json, sys
 s = json.load(open(sys.argv[1]))

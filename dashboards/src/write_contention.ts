@@ -201,6 +201,30 @@ export function writeContentionDashboard(): DashboardBuilder {
       }),
     )
     .withPanel(
+      timeSeries({
+        title: 'Read latency, corrected (from intended start)',
+        description:
+          'Quantiles of read latency (the GET an action does before it writes in sync mode, and ' +
+          'in append), corrected like writes: an action\'s first request is measured from the ' +
+          'action\'s intended start, so a server stall in sync mode shows here, not in the writes.',
+        unit: 's',
+        queries: latencyQueries('sessionrig_read_duration_seconds'),
+      }),
+    )
+    .withPanel(
+      timeSeries({
+        title: 'p99 corrected: reads vs writes',
+        description:
+          'Which request carries the waiting: every moment of an action is charged to one ' +
+          'request, the first one from the action\'s intended start, later ones from their send.',
+        unit: 's',
+        queries: [
+          q(quantile(0.99, scoped(rate('sessionrig_read_duration_seconds_bucket'))), 'reads p99'),
+          q(quantile(0.99, scoped(rate('sessionrig_write_duration_seconds_bucket'))), 'writes p99'),
+        ],
+      }),
+    )
+    .withPanel(
       heatmapPanel({
         title: 'Write latency heatmap (corrected)',
         description: 'Writes per latency bucket over time, every shard\'s buckets summed.',

@@ -1,22 +1,20 @@
 // dashboards_lint: checks the generated dashboards (and the rule files)
 // against sessionrig's conventions.
 //
-//   node test/lint.mjs --dashboards DIR --metrics prometheus/metric_names.md
-//                      [--design DESIGN.md] [--rules DIR]
+//   node test/lint.mjs --dashboards DIR --metrics prometheus/metric_names.md [--rules DIR]
 //   node test/lint.mjs --self-test --dashboards DIR --metrics prometheus/metric_names.md
 //
 // Every panel has a title, a description and a unit; every panel, query
 // and query variable uses the `${datasource}` variable; no query groups,
 // joins or matches on a high-cardinality label (session names, ETags,
 // users, tokens); every metric a query or rule reads is one of the names
-// in design.md's "Prometheus metric names" (histograms with their
-// _bucket/_sum/_count series), matched only on the labels design.md gives
-// it (plus job and instance, and le on buckets). The names are read from
-// --metrics, the repository's copy of that section; with --design, the
-// copy must list everything design.md lists, names and labels (design.md is
-// the baseline; the copy may add metrics).
-// --self-test breaks copies of the dashboards in known ways and checks the
-// lint reports each one (so the lint cannot silently pass everything).
+// of the repository's metric contract (--metrics, its "### Prometheus
+// metric names" section; histograms with their _bucket/_sum/_count
+// series), matched only on the labels the contract gives it (plus job and
+// instance, and le on buckets).
+// --self-test breaks copies of the dashboards and of the contract in known
+// ways and checks the lint reports each one (so the lint cannot silently
+// pass everything).
 // Exit status: 0 clean, 1 findings or usage error.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -32,23 +30,23 @@ export const DENYLIST = new Set([
 // Labels every scraped series has (or gets from the scrape / the push).
 const TARGET_LABELS = ['job', 'instance'];
 
-// {name: Set(labels)} from design.md's "### Prometheus metric names" section.
-export function designMetrics(designText) {
-  const start = designText.indexOf('### Prometheus metric names');
-  if (start < 0) throw new Error('design.md has no "### Prometheus metric names" section');
-  const rest = designText.slice(start + 1);
+// {name: Set(labels)} from the contract's "### Prometheus metric names" section.
+export function contractMetrics(contractText) {
+  const start = contractText.indexOf('### Prometheus metric names');
+  if (start < 0) throw new Error('the metric contract has no "### Prometheus metric names" section');
+  const rest = contractText.slice(start + 1);
   const end = rest.search(/\n#{1,3} /);
   const section = end < 0 ? rest : rest.slice(0, end);
   const metrics = new Map();
   for (const m of section.matchAll(/`((?:sessionrig|sessiond)_[a-z0-9_]+)(?:\{([a-z_,]*)\})?`/g)) {
     metrics.set(m[1], new Set((m[2] ?? '').split(',').filter(Boolean)));
   }
-  if (metrics.size === 0) throw new Error('no metric names found in design.md');
+  if (metrics.size === 0) throw new Error('no metric names found in the metric contract');
   return metrics;
 }
 
-// The design name a series name belongs to, or null: histograms are
-// written as their base name in design.md.
+// The contract's name a series name belongs to, or null: histograms are
+// written as their base name in the contract.
 function resolve(name, metrics) {
   if (metrics.has(name)) return { base: name, bucket: false };
   const m = name.match(/^(.*)_(bucket|sum|count)$/);
@@ -62,7 +60,7 @@ function checkExpr(where, expr, metrics, errors, { recorded = new Set() } = {}) 
   }
   for (const name of metricNames(expr)) {
     if (recorded.has(name)) continue;
-    if (!resolve(name, metrics)) errors.push(`${where}: metric '${name}' is not in design.md's list`);
+    if (!resolve(name, metrics)) errors.push(`${where}: metric '${name}' is not in the metric contract`);
   }
   for (const { metric, labels } of selectors(expr)) {
     if (recorded.has(metric)) continue;
@@ -70,7 +68,7 @@ function checkExpr(where, expr, metrics, errors, { recorded = new Set() } = {}) 
     if (!r) continue;  // already reported
     const allowed = new Set([...metrics.get(r.base), ...TARGET_LABELS, ...(r.bucket ? ['le'] : [])]);
     for (const l of labels) {
-      if (!allowed.has(l)) errors.push(`${where}: ${metric} has no label '${l}' in design.md`);
+      if (!allowed.has(l)) errors.push(`${where}: ${metric} has no label '${l}' in the metric contract`);
     }
   }
 }
@@ -170,7 +168,7 @@ function selfTest(dashboards, metrics) {
     ['a fixed datasource', (d) => { firstPanel(d).targets[0].datasource = { type: 'prometheus', uid: 'prom' }; }, /datasource is not/],
     ['grouping by session', (d) => { firstPanel(d).targets[0].expr = 'sum by (session) (rate(sessionrig_writes_total[1m]))'; }, /high-cardinality label 'session'/],
     ['matching on an etag', (d) => { firstPanel(d).targets[0].expr = 'sessiond_requests_total{etag="x"}'; }, /high-cardinality label 'etag'/],
-    ['an unknown metric', (d) => { firstPanel(d).targets[0].expr = 'rate(sessionrig_writes_totl[1m])'; }, /not in design/],
+    ['an unknown metric', (d) => { firstPanel(d).targets[0].expr = 'rate(sessionrig_writes_totl[1m])'; }, /not in the metric contract/],
     ['a label the metric lacks', (d) => { firstPanel(d).targets[0].expr = 'sessiond_sessions{method="GET"}'; }, /has no label 'method'/],
     ['no datasource variable', (d) => { d.templating.list = d.templating.list.filter((v) => v.name !== 'datasource'); }, /no 'datasource' variable/],
   ];
@@ -182,35 +180,43 @@ function selfTest(dashboards, metrics) {
     const errors = lintDashboard(file, copy, metrics);
     if (!errors.some((e) => expected.test(e))) failures.push(`self-test: lint missed ${what} (got: ${errors.join('; ') || 'nothing'})`);
   }
-  // The copy of the contract against design.md: a renamed metric and a
-  // dropped label must both count as a difference; the same list, or a copy
-  // with metrics added since, as none.
-  const same = new Map([...metrics].map(([n, l]) => [n, new Set(l)]));
-  const baseline = new Map([...same].filter(([n]) => n !== 'sessiond_members'));
-  if (contractDifference(baseline, metrics)) failures.push('self-test: a metric added to the copy counts as a difference');
-  const renamed = new Map([...same].map(([n, l]) => [n === 'sessiond_members' ? 'sessiond_memberz' : n, l]));
-  const fewerLabels = new Map([...same].map(([n, l]) => [n, n === 'sessiond_requests_total' ? new Set(['method']) : l]));
-  if (contractDifference(same, metrics)) failures.push('self-test: an identical contract copy counts as different');
-  if (!contractDifference(renamed, metrics)) failures.push('self-test: a renamed metric in design.md went unnoticed');
-  if (!contractDifference(fewerLabels, metrics)) failures.push('self-test: a dropped label in design.md went unnoticed');
-  return failures;
-}
-
-// Where the repository's copy (`have`) departs from design.md's list
-// (`want`), as one message; null when the copy lists every design.md name
-// with the same labels. design.md's list is the baseline: metrics added
-// since (in the copy only) are not a difference.
-function contractDifference(want, have) {
-  const show = (n, l) => `${n}{${[...l].sort().join(',')}}`;
-  const problems = [];
-  for (const [name, labels] of want) {
-    if (!have.has(name)) {
-      problems.push(`missing ${show(name, labels)}`);
-    } else if (show(name, labels) !== show(name, have.get(name))) {
-      problems.push(`design.md has ${show(name, labels)}, the copy ${show(name, have.get(name))}`);
+  // The contract is what the dashboards are checked against: every metric
+  // and label they use must come from it. A contract that lost a metric the
+  // dashboards query, or a label they match on, must fail the real
+  // dashboards; the contract as it is must pass them.
+  const everything = dashboards.flatMap(({ file: f, dashboard: d }) => lintDashboard(f, d, metrics));
+  if (everything.length > 0) failures.push(`self-test: the dashboards do not pass their own contract: ${everything[0]}`);
+  const used = new Set();
+  const matched = new Map();
+  for (const { dashboard: d } of dashboards) {
+    for (const { target } of queries(d)) {
+      for (const name of metricNames(target.expr)) used.add(resolve(name, metrics)?.base ?? name);
+      for (const { metric, labels } of selectors(target.expr)) {
+        const base = resolve(metric, metrics)?.base;
+        for (const l of labels) if (base && metrics.get(base).has(l)) matched.set(base, l);
+      }
     }
   }
-  return problems.length === 0 ? null : problems.join('; ');
+  const contractCases = [];
+  for (const name of ['sessionrig_read_duration_seconds', 'sessionrig_write_duration_seconds', 'sessiond_sessions']) {
+    if (!used.has(name)) {
+      failures.push(`self-test: no dashboard queries ${name}; pick a metric the dashboards use`);
+      continue;
+    }
+    const without = new Map([...metrics].filter(([n]) => n !== name));
+    contractCases.push([`${name} dropped from the contract`, without, new RegExp(`metric '${name}(_bucket|_sum|_count)?' is not in the metric contract`)]);
+  }
+  for (const [name, label] of matched) {
+    if (name !== 'sessionrig_writes_total') continue;
+    const fewer = new Map([...metrics].map(([n, l]) => [n, n === name ? new Set([...l].filter((x) => x !== label)) : l]));
+    contractCases.push([`label '${label}' dropped from ${name} in the contract`, fewer, new RegExp(`${name} has no label '${label}'`)]);
+  }
+  if (!contractCases.some(([what]) => what.startsWith('label'))) failures.push('self-test: no dashboard matches on a label of sessionrig_writes_total');
+  for (const [what, contract, expected] of contractCases) {
+    const errors = dashboards.flatMap(({ file: f, dashboard: d }) => lintDashboard(f, d, contract));
+    if (!errors.some((e) => expected.test(e))) failures.push(`self-test: lint missed ${what} (got: ${errors.slice(0, 3).join('; ') || 'nothing'})`);
+  }
+  return failures;
 }
 
 function firstPanel(d) {
@@ -225,24 +231,16 @@ function main(argv) {
   const dir = arg('--dashboards');
   const contract = arg('--metrics');
   if (!dir || !contract) {
-    process.stderr.write(
-      'usage: lint.mjs --dashboards DIR --metrics METRIC_NAMES.md [--design DESIGN.md] [--rules DIR] [--self-test]\n',
-    );
+    process.stderr.write('usage: lint.mjs --dashboards DIR --metrics METRIC_NAMES.md [--rules DIR] [--self-test]\n');
     return 1;
   }
-  const metrics = designMetrics(readFileSync(contract, 'utf8'));
-  const contractErrors = [];
-  const design = arg('--design');
-  if (design) {
-    const diff = contractDifference(designMetrics(readFileSync(design, 'utf8')), metrics);
-    if (diff) contractErrors.push(`${contract} departs from design.md's metric list: ${diff}`);
-  }
+  const metrics = contractMetrics(readFileSync(contract, 'utf8'));
   const dashboards = loadDashboards(dir);
   if (dashboards.length === 0) {
     process.stderr.write(`lint: no dashboards in ${dir}\n`);
     return 1;
   }
-  let errors = [...contractErrors];
+  const errors = [];
   if (argv.includes('--self-test')) {
     errors.push(...selfTest(dashboards, metrics));
   } else {
@@ -255,7 +253,7 @@ function main(argv) {
   const queryCount = dashboards.reduce((n, { dashboard }) => n + queries(dashboard).length, 0);
   process.stdout.write(
     `lint: ${dashboards.length} dashboards, ${panelCount} panels, ${queryCount} queries, ` +
-      `${metrics.size} design metrics: ${errors.length === 0 ? 'ok' : `${errors.length} problems`}\n`,
+      `${metrics.size} contract metrics: ${errors.length === 0 ? 'ok' : `${errors.length} problems`}\n`,
   );
   return errors.length === 0 ? 0 : 1;
 }

@@ -15,6 +15,8 @@
 // 4. `sum by (le)` of the shards' latency buckets is the per-le sum of each
 //    shard's own buckets; every shard, and sessiond, uses the one bucket
 //    list (kLatencyBucketsSeconds).
+// 5. The last scrape of each shard holds exactly its summary's writes (by
+//    status), reads and consistency verdict.
 // Exit status 0 when all hold.
 import { readFileSync } from 'node:fs';
 
@@ -217,7 +219,8 @@ async function main() {
   const bounds = bucketList(readFileSync(args.buckets_header, 'utf8'));
   const wantLe = [...bounds, Infinity];
   const mid = (start + end) / 2;
-  for (const metric of ['sessionrig_write_duration_seconds', 'sessionrig_write_service_seconds']) {
+  for (const metric of ['sessionrig_write_duration_seconds', 'sessionrig_write_service_seconds',
+                        'sessionrig_read_duration_seconds']) {
     const per = await prom.instant(`${metric}_bucket{job="loadgen"}`, mid);
     const summed = await prom.instant(`sum by (le) (${metric}_bucket{job="loadgen"})`, mid);
     const instances = new Set(per.result.map((s) => s.metric.instance));
@@ -270,6 +273,13 @@ async function main() {
     const line = `shard ${instance}: last scrape saw ${seen} writes, the summary ${summary.writes.total}`;
     if (seen !== summary.writes.total) fail(line);
     else console.log(`ok   ${line}`);
+    // Reads (sync mode reads before each write): the read latency panel's
+    // histogram counts exactly the summary's reads.
+    const readCount = await prom.instant(`last_over_time(sessionrig_read_duration_seconds_count{instance="${instance}"}[${window}])`, end);
+    const reads = readCount.result.length === 1 ? Number(readCount.result[0].value[1]) : NaN;
+    const rline = `shard ${instance}: last scrape saw ${reads} reads, the summary ${summary.reads.total}`;
+    if (reads !== summary.reads.total || !(reads > 0)) fail(rline);
+    else console.log(`ok   ${rline}`);
     const byStatus = await prom.instant(`last_over_time(sessionrig_writes_total{instance="${instance}"}[${window}])`, end);
     for (const s of byStatus.result) {
       const want = summary.writes.by_status[s.metric.status];

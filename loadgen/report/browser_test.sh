@@ -29,7 +29,10 @@ mkdir -p "$out"
 cd "$out"
 
 echo "browser_test: loadgen run, 3 s against the embedded sessiond"
-"$loadgen" run --duration 3s --rate 150 --users 200 --sessions 30 --json run.json --html run.html \
+# Hot sessions (mixed, Zipf 1.2) and 3 ms of server latency, so writes race
+# and every chart, the conflicts by rank included, has something to draw.
+"$loadgen" run --duration 3s --rate 150 --users 200 --sessions 30 --scenario mixed --zipf 1.2 \
+  --inject latency=fixed:3ms --json run.json --html run.html \
   --threshold 'p99<30000ms' --quiet > run.txt
 "$synthetic" synthetic.json 7 90 1.0
 "$loadgen" report synthetic.json --html synthetic.html 2> /dev/null

@@ -1,5 +1,5 @@
-// The append scenario, the consistency-checked one (design.md "Consistency
-// check"): every action is a read-modify-write that appends a unique token
+// The append scenario, the consistency-checked one (consistency.h): every
+// action is a read-modify-write that appends a unique token
 // to the list properties.custom.tokens of a session chosen by popularity
 // (--zipf), written with --mode (sync: SynchronizedUpdate, If-Match); a 412
 // reapplies the append to the returned state with a new token. Every
