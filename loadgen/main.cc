@@ -51,6 +51,7 @@
 #include "loadgen/runner.h"
 #include "loadgen/summary.h"
 #include "loadgen/thresholds.h"
+#include "sessionrig/duration.h"
 #include "loadgen/users.h"
 
 namespace sessionrig::loadgen {
@@ -187,28 +188,23 @@ std::string ValueName(const ConfigField& field) {
   }
 }
 
-std::string Seconds(std::chrono::microseconds d) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof(buffer), "%g s", static_cast<double>(d.count()) / 1e6);
-  return buffer;
-}
 
 // One line on what was asked, printed above the summary.
 std::string DescribeLoad(const Config& c) {
   std::ostringstream out;
   out << "  load: ";
   if (c.closed_loop()) {
-    out << "closed loop, " << c.vus << " virtual users, think time " << Seconds(c.think_time);
+    out << "closed loop, " << c.vus << " virtual users, think time " << FormatDuration(c.think_time);
   } else if (!c.stages.empty()) {
     out << "open loop, ramping from " << c.start_rate << "/s through " << c.stages.size()
         << " stages";
   } else {
     out << "open loop, " << c.rate << " arrivals/s";
   }
-  out << ", " << Seconds(MainDuration(c));
-  if (c.warmup.count() > 0) out << " after " << Seconds(c.warmup) << " of warm-up";
+  out << ", " << FormatDuration(MainDuration(c));
+  if (c.warmup.count() > 0) out << " after " << FormatDuration(c.warmup) << " of warm-up";
   out << "; " << c.threads << " worker threads, at most " << c.max_inflight
-      << " actions in flight, max lag " << Seconds(c.max_lag) << ", timeout " << Seconds(c.timeout)
+      << " actions in flight, max lag " << FormatDuration(c.max_lag) << ", timeout " << FormatDuration(c.timeout)
       << "\n        ";
   if (c.users > 0) {
     out << c.users << " users";
@@ -321,7 +317,7 @@ int RunCommand(const std::string& config_path,
     std::cerr << std::string("loadgen: ") + std::to_string(users->size()) + " users; tokens " +
                      (config.token_command.empty() ? "re-read" : "re-minted") + " on SIGHUP" +
                      (config.token_refresh.count() > 0
-                          ? " and every " + Seconds(config.token_refresh)
+                          ? " and every " + FormatDuration(config.token_refresh)
                           : std::string()) +
                      "\n";
   }

@@ -25,6 +25,7 @@
 #include "loadgen/thresholds.h"
 #include "loadgen/worker.h"
 #include "sessiond/server.h"
+#include "sessionrig/duration.h"
 
 namespace sessionrig::loadgen {
 
@@ -54,11 +55,6 @@ void RaiseFileLimit(std::uint32_t max_inflight, bool embedded, std::vector<std::
   }
 }
 
-std::string Seconds(double s) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof(buffer), "%.1f s", s);
-  return buffer;
-}
 
 // This process's target arrival rate `elapsed` seconds after the start
 // (the sessionrig_target_rate gauge and the progress line); 0 closed loop.
@@ -123,7 +119,7 @@ StatusOr<RunResult> Run(const Config& config_in, const RunOptions& options) {
     if (*config.start_at < now_s - 1.0) {
       return Status(StatusCode::kInvalidArgument,
                     "--start-at: " + std::to_string(*config.start_at) + " is " +
-                        Seconds(now_s - *config.start_at) + " in the past");
+                        FormatDuration(std::chrono::microseconds(std::llround((now_s - *config.start_at) * 1e6))) + " in the past");
     }
     if (*config.start_at > now_s + 86400.0) {
       return Status(StatusCode::kInvalidArgument, "--start-at: more than a day in the future");
@@ -323,7 +319,7 @@ StatusOr<RunResult> Run(const Config& config_in, const RunOptions& options) {
   if (interrupted_at) {
     facts.end_us = std::min(facts.end_us, static_cast<std::int64_t>(*interrupted_at * 1e6));
     result.interrupted = true;
-    result.warnings.push_back("interrupted " + Seconds(*interrupted_at) +
+    result.warnings.push_back("interrupted " + FormatDuration(std::chrono::microseconds(std::llround(*interrupted_at * 1e6))) +
                               " after the start: the results cover the run up to then");
   }
   const Reachability reachability = AssessReachability(facts, target.endpoint);

@@ -1,18 +1,10 @@
 #include "loadgen/verdicts.h"
 
-#include <cstdio>
+#include <chrono>
+
+#include "sessionrig/duration.h"
 
 namespace sessionrig::loadgen {
-
-namespace {
-
-std::string Seconds(std::int64_t us) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof(buffer), "%.1f s", static_cast<double>(us) / 1e6);
-  return buffer;
-}
-
-}  // namespace
 
 Reachability AssessReachability(const ReachabilityFacts& f, const std::string& endpoint) {
   Reachability r;
@@ -32,7 +24,7 @@ Reachability AssessReachability(const ReachabilityFacts& f, const std::string& e
   r.reason = "target " + endpoint +
              (f.last_response_us < 0
                   ? std::string(" never answered")
-                  : " stopped answering " + Seconds(f.last_response_us) + " after the start") +
+                  : " stopped answering " + FormatDuration(std::chrono::microseconds(f.last_response_us)) + " after the start") +
              why + "; these results do not measure it";
   return r;
 }
