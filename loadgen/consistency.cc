@@ -1,5 +1,7 @@
 #include "loadgen/consistency.h"
 
+#include <algorithm>
+
 #include <limits>
 #include <string_view>
 #include <unordered_map>
@@ -245,6 +247,8 @@ ConsistencyResult CheckAppendHistory(const std::vector<WriteRecord>& history,
   }
 
   result.verdict = result.violations == 0 ? "ok" : "violated";
+  result.checks = {kInvariantAppendHistory};
+  result.by_invariant[kInvariantAppendHistory] = result.violations;
   return result;
 }
 
@@ -270,6 +274,13 @@ ConsistencyResult MergeConsistencyResults(const std::vector<ConsistencyResult>& 
     violated = violated || r.verdict == "violated" || r.violations > 0;
     merged.acknowledged += r.acknowledged;
     merged.violations += r.violations;
+    merged.lifecycle_removals += r.lifecycle_removals;
+    for (const std::string& check : r.checks) {
+      if (std::find(merged.checks.begin(), merged.checks.end(), check) == merged.checks.end()) {
+        merged.checks.push_back(check);
+      }
+    }
+    for (const auto& [name, count] : r.by_invariant) merged.by_invariant[name] += count;
     for (const std::string& example : r.examples) {
       if (merged.examples.size() >= max_examples) break;
       merged.examples.push_back(example);

@@ -53,6 +53,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -73,12 +74,22 @@ struct WriteRecord {
   std::int64_t end_us = 0;    // completion time, us since run start
 };
 
+// The append history check's name among the invariants a run checks
+// (membership.h names the others).
+inline constexpr char kInvariantAppendHistory[] = "append_history";
+
 struct ConsistencyResult {
   bool checked = false;
   std::string verdict = "not_checked";  // "ok" | "violated" | "not_checked"
   std::uint64_t acknowledged = 0;       // acknowledged writes checked
   std::uint64_t violations = 0;         // violation instances found
   std::vector<std::string> examples;    // the first few, human-readable
+  // Which invariants ran (membership.h's names, "append_history"), and the
+  // violations each found (every invariant that ran has an entry).
+  std::vector<std::string> checks;
+  std::map<std::string, std::uint64_t> by_invariant;
+  // Members missing that the session's own timeouts explain (membership.h).
+  std::uint64_t lifecycle_removals = 0;
 };
 
 // Checks one session's history against its final document (ETag and token
@@ -101,10 +112,11 @@ struct SessionHistory {
 ConsistencyResult CheckAppendSessions(const std::vector<SessionHistory>& sessions,
                                       std::size_t max_examples = 5);
 
-// Combines results (sessions, workers or shards): checked if any was
-// checked; verdict "violated" if any violated, else "ok" if any checked,
-// else "not_checked"; acknowledged and violations summed; examples
-// concatenated in order up to `max_examples`.
+// Combines results (sessions, workers or shards, or the invariants of one
+// run): checked if any was checked; verdict "violated" if any violated, else
+// "ok" if any checked, else "not_checked"; acknowledged, violations,
+// by_invariant and lifecycle_removals summed; checks united (in first-seen
+// order); examples concatenated in order up to `max_examples`.
 ConsistencyResult MergeConsistencyResults(const std::vector<ConsistencyResult>& results,
                                           std::size_t max_examples = 5);
 

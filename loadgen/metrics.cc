@@ -11,6 +11,8 @@
 #include <prometheus/metric_family.h>
 #include <prometheus/text_serializer.h>
 
+#include "loadgen/membership.h"
+
 namespace sessionrig::loadgen {
 
 namespace {
@@ -141,10 +143,20 @@ class Metrics::Collector : public prometheus::Collectable {
     families.push_back(Scalar("sessionrig_target_rate",
                               "Target arrival rate, operations per second.", MetricType::Gauge,
                               m.target_rate_.load(std::memory_order_relaxed)));
-    families.push_back(
-        Scalar("sessionrig_consistency_violations_total",
-               "Consistency violations found by the history check.", MetricType::Counter,
-               static_cast<double>(m.consistency_violations_.load(std::memory_order_relaxed))));
+    {
+      MetricFamily family =
+          Family("sessionrig_consistency_violations_total",
+                 "Consistency violations found, by invariant.", MetricType::Counter);
+      const std::vector<std::string>& names = ConsistencyInvariants();
+      for (std::size_t i = 0; i < names.size(); ++i) {
+        ClientMetric metric;
+        metric.label = {{"invariant", names[i]}};
+        metric.counter.value =
+            static_cast<double>(m.consistency_violations_[i].load(std::memory_order_relaxed));
+        family.metric.push_back(std::move(metric));
+      }
+      families.push_back(std::move(family));
+    }
     return families;
   }
 
@@ -208,8 +220,12 @@ void Metrics::SetTargetRate(double ops_per_second) {
   target_rate_.store(ops_per_second, std::memory_order_relaxed);
 }
 
-void Metrics::AddConsistencyViolations(std::uint64_t count) {
-  consistency_violations_.fetch_add(count, std::memory_order_relaxed);
+void Metrics::AddConsistencyViolations(std::string_view invariant, std::uint64_t count) {
+  const std::vector<std::string>& names = ConsistencyInvariants();
+  for (std::size_t i = 0; i < names.size() && i < consistency_violations_.size(); ++i) {
+    if (names[i] == invariant)
+      consistency_violations_[i].fetch_add(count, std::memory_order_relaxed);
+  }
 }
 
 std::string Metrics::RenderText() const {

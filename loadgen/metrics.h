@@ -12,7 +12,7 @@
 //   sessionrig_dropped_total                           counter
 //   sessionrig_inflight                                gauge
 //   sessionrig_target_rate                             gauge, ops/s
-//   sessionrig_consistency_violations_total            counter
+//   sessionrig_consistency_violations_total{invariant} counter
 //
 // Every duration histogram uses kLatencyBucketsSeconds, the same in every
 // loadgen process and in sessiond, so `sum by (le)` across shards is exact.
@@ -31,6 +31,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "loadgen/write_status.h"
@@ -157,7 +158,10 @@ class Metrics {
 
   // Thread-safe, lock-free.
   void SetTargetRate(double ops_per_second);
-  void AddConsistencyViolations(std::uint64_t count);
+  // Violations of one consistency invariant (membership.h and consistency.h
+  // name them: the `invariant` label). Every invariant is exported from the
+  // start, at 0.
+  void AddConsistencyViolations(std::string_view invariant, std::uint64_t count);
 
   // The current metrics in the Prometheus text format (what a scrape
   // returns). Thread-safe.
@@ -174,7 +178,8 @@ class Metrics {
   std::vector<std::unique_ptr<WorkerMetrics>> workers_;  // guarded by mu_
 
   std::atomic<double> target_rate_{0};
-  std::atomic<std::uint64_t> consistency_violations_{0};
+  // By invariant, in ConsistencyInvariants() order.
+  std::array<std::atomic<std::uint64_t>, 6> consistency_violations_{};
 
   std::shared_ptr<Collector> collector_;
   // Declared last so it is destroyed first: no scrape runs during teardown.

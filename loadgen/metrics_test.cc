@@ -80,7 +80,7 @@ TEST(MetricsTest, RendersEveryFamilySummedOverWorkers) {
   b->AddInflight(1);
   a->AddInflight(-1);
   metrics.SetTargetRate(250.5);
-  metrics.AddConsistencyViolations(2);
+  metrics.AddConsistencyViolations("acknowledged_join", 2);
 
   const std::string text = metrics.RenderText();
   ExpectLine(text,
@@ -114,7 +114,9 @@ TEST(MetricsTest, RendersEveryFamilySummedOverWorkers) {
   ExpectLine(text, "sessionrig_dropped_total 3");
   ExpectLine(text, "sessionrig_inflight 2");
   ExpectLine(text, "sessionrig_target_rate 250.5");
-  ExpectLine(text, "sessionrig_consistency_violations_total 2");
+  ExpectLine(text, "sessionrig_consistency_violations_total{invariant=\"acknowledged_join\"} 2");
+  // Every invariant is exported from the start.
+  ExpectLine(text, "sessionrig_consistency_violations_total{invariant=\"append_history\"} 0");
   // One bucket line per boundary plus +Inf, for every latency histogram.
   std::size_t buckets = 0;
   for (std::size_t pos = 0;

@@ -1,6 +1,7 @@
 #include "loadgen/readback.h"
 
 #include <chrono>
+#include <functional>
 #include <memory>
 
 #include <nlohmann/json.hpp>
@@ -47,9 +48,10 @@ void TakeFinalDocument(XblMultiplayerSessionHandle session, SessionHistory* h) {
 
 }  // namespace
 
-std::vector<std::size_t> ReadFinalDocuments(const Config& config, const std::string& endpoint,
-                                            const UserCredential& reader,
-                                            std::vector<SessionHistory>* sessions) {
+std::vector<std::size_t> ReadSessionsBack(
+    const Config& config, const std::string& endpoint, const UserCredential& reader,
+    const std::vector<std::string>& names,
+    const std::function<void(std::size_t, XblMultiplayerSessionHandle)>& take) {
   std::vector<std::size_t> failed;
   RequestPump pump;
   XblContextHandle context = nullptr;
@@ -65,13 +67,13 @@ std::vector<std::size_t> ReadFinalDocuments(const Config& config, const std::str
     ok = SUCCEEDED(SrContextCreate(&cargs, &context));
   }
   if (!ok) {
-    for (std::size_t i = 0; i < sessions->size(); ++i) failed.push_back(i);
+    for (std::size_t i = 0; i < names.size(); ++i) failed.push_back(i);
     return failed;  // the pump closes what it opened
   }
 
   // On the heap: leaked if a cancelled read never completes (the core still
   // references its block).
-  auto owned_reads = std::make_unique<std::vector<Read>>(sessions->size());
+  auto owned_reads = std::make_unique<std::vector<Read>>(names.size());
   std::vector<Read>& reads = *owned_reads;
   std::size_t next = 0;
   std::size_t done = 0;
@@ -85,7 +87,7 @@ std::vector<std::size_t> ReadFinalDocuments(const Config& config, const std::str
     while (next < reads.size() && in_flight < kFinalReadsInFlight) {
       Read& r = reads[next];
       r.ref = XblMultiplayerSessionReferenceCreate(kLoadgenScid, ScenarioName(config.scenario),
-                                                   (*sessions)[next].session.c_str());
+                                                   names[next].c_str());
       r.block.queue = pump.queue();
       r.block.context = &r;
       r.block.callback = on_done;
@@ -126,7 +128,7 @@ std::vector<std::size_t> ReadFinalDocuments(const Config& config, const std::str
       failed.push_back(i);
       continue;
     }
-    TakeFinalDocument(r.session, &(*sessions)[i]);
+    take(i, r.session);
     XblMultiplayerSessionCloseHandle(r.session);
     r.session = nullptr;
   }
@@ -138,6 +140,18 @@ std::vector<std::size_t> ReadFinalDocuments(const Config& config, const std::str
   }
   XblContextCloseHandle(context);
   return failed;
+}
+
+std::vector<std::size_t> ReadFinalDocuments(const Config& config, const std::string& endpoint,
+                                            const UserCredential& reader,
+                                            std::vector<SessionHistory>* sessions) {
+  std::vector<std::string> names;
+  names.reserve(sessions->size());
+  for (const SessionHistory& h : *sessions) names.push_back(h.session);
+  return ReadSessionsBack(config, endpoint, reader, names,
+                          [&](std::size_t i, XblMultiplayerSessionHandle session) {
+                            TakeFinalDocument(session, &(*sessions)[i]);
+                          });
 }
 
 }  // namespace sessionrig::loadgen

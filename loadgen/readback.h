@@ -1,30 +1,41 @@
-// loadgen/readback.h: the append scenario's consistency check needs the
-// final document of every session it wrote: this reads them back after the
-// run, up to kFinalReadsInFlight at once, through the same request pump as
-// the workers (pump.h).
+// loadgen/readback.h: the consistency checks need the final document of
+// every session the run wrote (the append history's final token list, the
+// membership invariants' last state): this reads them back after the run,
+// up to kFinalReadsInFlight at once, through the same request pump as the
+// workers (pump.h).
 //
-// Thread-safety: ReadFinalDocuments blocks the calling thread and shares
-// nothing.
+// Thread-safety: the functions block the calling thread and share nothing.
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "loadgen/config.h"
 #include "loadgen/consistency.h"
 #include "loadgen/users.h"
+#include "xsapi-c/multiplayer_c.h"
 
 namespace sessionrig::loadgen {
 
 // Final-document reads in flight at once.
 inline constexpr std::size_t kFinalReadsInFlight = 64;
 
-// Reads the final documents of `sessions` (of config.scenario, named by
-// SessionHistory::session) from `endpoint` as `reader`, each within
-// config.timeout (plus 5 s for all of them), and fills their final_etag
-// and final_tokens. Returns the indices of the sessions that could not be
-// read, in increasing order.
+// Reads the sessions `names` (of config.scenario) back from `endpoint` as
+// `reader`, up to kFinalReadsInFlight at once, each within config.timeout
+// (plus 5 s for all of them), and calls take(i, session) on this thread for
+// each that was answered (session null: there is no such session; the
+// handle is closed after the call). Returns the indices that could not be
+// read (transport error, failure status, no answer in time), in increasing
+// order.
+std::vector<std::size_t> ReadSessionsBack(
+    const Config& config, const std::string& endpoint, const UserCredential& reader,
+    const std::vector<std::string>& names,
+    const std::function<void(std::size_t, XblMultiplayerSessionHandle)>& take);
+
+// The append check's final documents: ReadSessionsBack of `sessions`,
+// filling their final_etag and final_tokens.
 std::vector<std::size_t> ReadFinalDocuments(const Config& config, const std::string& endpoint,
                                             const UserCredential& reader,
                                             std::vector<SessionHistory>* sessions);

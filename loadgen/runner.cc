@@ -17,6 +17,7 @@
 #include <utility>
 
 #include "loadgen/live_stats.h"
+#include "loadgen/membership.h"
 #include "loadgen/metrics.h"
 #include "loadgen/plan.h"
 #include "loadgen/readback.h"
@@ -54,7 +55,6 @@ void RaiseFileLimit(std::uint32_t max_inflight, bool embedded, std::vector<std::
                         " may need (ulimit -n); connections beyond it fail as transport errors");
   }
 }
-
 
 // This process's target arrival rate `elapsed` seconds after the start
 // (the sessionrig_target_rate gauge and the progress line); 0 closed loop.
@@ -95,6 +95,40 @@ ConsistencyResult CheckAppend(const Config& config, const std::string& endpoint,
   return CheckAppendSessions(sessions);
 }
 
+// The membership invariants: reads every session the run wrote once more
+// (with `read_back`: its final state is a document the run received too),
+// then judges what is still pending.
+ConsistencyResult CheckMembership(const Config& config, const std::string& endpoint,
+                                  const UserCredential& reader, Clock::time_point t0,
+                                  bool read_back, MembershipChecker* membership,
+                                  std::vector<std::string>* warnings) {
+  const std::vector<std::string> names =
+      read_back ? membership->Sessions() : std::vector<std::string>();
+  const std::vector<std::size_t> unread = ReadSessionsBack(
+      config, endpoint, reader, names, [&](std::size_t i, XblMultiplayerSessionHandle session) {
+        if (session == nullptr) return;  // deleted: nothing to see
+        const auto now =
+            std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0).count();
+        membership->Observe(names[i], ObserveSession(session, now));
+      });
+  if (!unread.empty()) {
+    warnings->push_back("consistency: the final state of " + std::to_string(unread.size()) +
+                        " of " + std::to_string(names.size()) +
+                        " sessions could not be read; what the run received of them was checked");
+  }
+  const MembershipResult m = membership->Finish();
+  ConsistencyResult r;
+  r.checked = true;
+  r.checks = MembershipInvariants();
+  r.by_invariant = m.violations;
+  for (const auto& [name, count] : m.violations) r.violations += count;
+  r.acknowledged = m.acknowledged;
+  r.lifecycle_removals = m.lifecycle_removals;
+  r.examples = m.examples;
+  r.verdict = r.violations == 0 ? "ok" : "violated";
+  return r;
+}
+
 }  // namespace
 
 struct Lingering {
@@ -119,7 +153,9 @@ StatusOr<RunResult> Run(const Config& config_in, const RunOptions& options) {
     if (*config.start_at < now_s - 1.0) {
       return Status(StatusCode::kInvalidArgument,
                     "--start-at: " + std::to_string(*config.start_at) + " is " +
-                        FormatDuration(std::chrono::microseconds(std::llround((now_s - *config.start_at) * 1e6))) + " in the past");
+                        FormatDuration(std::chrono::microseconds(
+                            std::llround((now_s - *config.start_at) * 1e6))) +
+                        " in the past");
     }
     if (*config.start_at > now_s + 86400.0) {
       return Status(StatusCode::kInvalidArgument, "--start-at: more than a day in the future");
@@ -146,6 +182,9 @@ StatusOr<RunResult> Run(const Config& config_in, const RunOptions& options) {
     }
   }
 
+  // The membership invariants, checked online from every document the
+  // workers receive (membership.h); it outlives the workers.
+  MembershipChecker membership;
   const auto worker_count = static_cast<std::uint32_t>(plan.workers.size());
   std::vector<std::unique_ptr<LiveStats>> live;
   std::vector<std::unique_ptr<Worker>> workers;
@@ -154,7 +193,7 @@ StatusOr<RunResult> Run(const Config& config_in, const RunOptions& options) {
     live.push_back(std::make_unique<LiveStats>());
     workers.push_back(std::make_unique<Worker>(config, std::move(wp), target.endpoint,
                                                metrics ? metrics->AddWorker() : nullptr,
-                                               live.back().get()));
+                                               live.back().get(), &membership));
   }
 
   // ---- run.
@@ -295,13 +334,46 @@ StatusOr<RunResult> Run(const Config& config_in, const RunOptions& options) {
   result.summary = std::move(merged).value();
   Summary& summary = result.summary;
 
+  // ---- reachability: decided before the read-back, which a dead target
+  // would only hold up.
+  facts.end_us = ToUs(config.warmup) + ToUs(MainDuration(config));
+  if (interrupted_at) {
+    facts.end_us = std::min(facts.end_us, static_cast<std::int64_t>(*interrupted_at * 1e6));
+    result.interrupted = true;
+    result.warnings.push_back(
+        "interrupted " +
+        FormatDuration(std::chrono::microseconds(std::llround(*interrupted_at * 1e6))) +
+        " after the start: the results cover the run up to then");
+  }
+  const Reachability reachability = AssessReachability(facts, target.endpoint);
+  result.target_unreachable = reachability.unreachable;
+  result.unreachable_reason = reachability.reason;
+  // ---- consistency: the final documents, then the verdicts of every
+  // invariant (the append history for append, the membership ones always).
+  // The reader's current token (it may have been refreshed during the run).
+  UserCredential reader = plan.shard_users.front();
+  if (target.credentials != nullptr) reader.authorization = target.credentials->Find(reader.xuid);
+  std::vector<ConsistencyResult> verdicts;
+  // A target that stopped answering has no final state to read: the append
+  // history cannot be checked, the membership invariants only on what the
+  // run received.
+  const bool read_back = !result.target_unreachable;
   if (config.scenario == ScenarioKind::kAppend && !histories.empty()) {
-    // The reader's current token (it may have been refreshed during the run).
-    UserCredential reader = plan.shard_users.front();
-    if (target.credentials != nullptr) reader.authorization = target.credentials->Find(reader.xuid);
-    summary.consistency = CheckAppend(config, target.endpoint, reader,
-                                      std::move(histories), &result.warnings);
-    if (metrics) metrics->AddConsistencyViolations(summary.consistency.violations);
+    if (read_back) {
+      verdicts.push_back(
+          CheckAppend(config, target.endpoint, reader, std::move(histories), &result.warnings));
+    } else {
+      result.warnings.push_back(
+          "consistency: the append history was not checked: the target stopped answering");
+    }
+  }
+  verdicts.push_back(CheckMembership(config, target.endpoint, reader, start.t0, read_back,
+                                     &membership, &result.warnings));
+  summary.consistency = MergeConsistencyResults(verdicts);
+  if (metrics) {
+    for (const auto& [invariant, count] : summary.consistency.by_invariant) {
+      metrics->AddConsistencyViolations(invariant, count);
+    }
   }
   // --linger: the caller keeps /metrics (and the embedded sessiond) up
   // after printing the results; otherwise they stop here, after the final
@@ -314,17 +386,6 @@ StatusOr<RunResult> Run(const Config& config_in, const RunOptions& options) {
   }
   target.server.reset();
 
-  // ---- verdicts.
-  facts.end_us = ToUs(config.warmup) + ToUs(MainDuration(config));
-  if (interrupted_at) {
-    facts.end_us = std::min(facts.end_us, static_cast<std::int64_t>(*interrupted_at * 1e6));
-    result.interrupted = true;
-    result.warnings.push_back("interrupted " + FormatDuration(std::chrono::microseconds(std::llround(*interrupted_at * 1e6))) +
-                              " after the start: the results cover the run up to then");
-  }
-  const Reachability reachability = AssessReachability(facts, target.endpoint);
-  result.target_unreachable = reachability.unreachable;
-  result.unreachable_reason = reachability.reason;
   EvaluateAll(thresholds, summary, &summary.thresholds);
   result.exit_code = ExitCodeFor(summary, result.target_unreachable);
   return result;

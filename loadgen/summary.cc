@@ -487,6 +487,35 @@ Status ReadConsistency(const json& root, ConsistencyResult* c) {
     }
     c->examples.push_back(example.get<std::string>());
   }
+  // Optional (added with the membership invariants).
+  c->checks.clear();
+  c->by_invariant.clear();
+  c->lifecycle_removals = 0;
+  if (o->contains("checks")) {
+    const json& checks = (*o)["checks"];
+    if (!checks.is_array()) return WrongType("consistency.checks", "an array");
+    for (std::size_t i = 0; i < checks.size(); ++i) {
+      if (!checks[i].is_string()) {
+        return WrongType("consistency.checks." + std::to_string(i), "a string");
+      }
+      c->checks.push_back(checks[i].get<std::string>());
+    }
+  }
+  if (o->contains("by_invariant")) {
+    const json* by = nullptr;
+    if (Status s = GetObject(*o, "consistency", "by_invariant", &by); !s.ok()) return s;
+    for (auto it = by->begin(); it != by->end(); ++it) {
+      std::uint64_t n = 0;
+      if (Status s = GetUint(*by, "consistency.by_invariant", it.key(), &n); !s.ok()) return s;
+      c->by_invariant[it.key()] = n;
+    }
+  }
+  if (o->contains("lifecycle_removals")) {
+    if (Status s = GetUint(*o, "consistency", "lifecycle_removals", &c->lifecycle_removals);
+        !s.ok()) {
+      return s;
+    }
+  }
   return Status::Ok();
 }
 
@@ -672,6 +701,9 @@ nlohmann::json ToJson(const Summary& s) {
                            {"verdict", s.consistency.verdict},
                            {"acknowledged", s.consistency.acknowledged},
                            {"violations", s.consistency.violations},
+                           {"checks", s.consistency.checks},
+                           {"by_invariant", s.consistency.by_invariant},
+                           {"lifecycle_removals", s.consistency.lifecycle_removals},
                            {"examples", s.consistency.examples}}},
       {"thresholds", std::move(thresholds)},
       {"histogram", corrected},
@@ -1037,6 +1069,18 @@ void PrintSummary(std::ostream& out, const Summary& s, const std::string& contex
         << s.consistency.violations << " violations)";
   }
   out << "\n";
+  if (!s.consistency.checks.empty()) {
+    out << "      checks:";
+    for (const std::string& check : s.consistency.checks) {
+      auto n = s.consistency.by_invariant.find(check);
+      out << " " << check << " "
+          << (n == s.consistency.by_invariant.end() ? std::uint64_t{0} : n->second);
+    }
+    if (s.consistency.lifecycle_removals > 0) {
+      out << "; lifecycle removals " << s.consistency.lifecycle_removals;
+    }
+    out << "\n";
+  }
   for (const std::string& example : s.consistency.examples) out << "      - " << example << "\n";
 
   if (!s.thresholds.empty()) {

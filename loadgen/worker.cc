@@ -16,17 +16,20 @@ std::int64_t ToUs(std::chrono::microseconds d) { return d.count(); }
 }  // namespace
 
 Worker::Worker(const Config& config, WorkerPlan plan, std::string endpoint, WorkerMetrics* metrics,
-               LiveStats* live)
+               LiveStats* live, MembershipChecker* membership)
     : config_(config),
       plan_(std::move(plan)),
       endpoint_(std::move(endpoint)),
       metrics_(metrics),
       live_(live),
+      membership_(membership),
       action_names_(ActionNames(config.scenario)),
       drop_policy_{config.max_lag},
       think_us_(ToUs(config.think_time)),
       warmup_end_us_(ToUs(config.warmup)),
-      end_us_(ToUs(config.warmup) + ToUs(MainDuration(config))) {}
+      end_us_(ToUs(config.warmup) + ToUs(MainDuration(config))) {
+  for (const std::string& name : action_names_) intents_.push_back(IntentOf(name));
+}
 
 void Worker::Run(std::latch& ready, std::latch& go, const StartSignal& start) {
   result_.status = Setup();
@@ -289,6 +292,14 @@ void Worker::Issue(std::uint32_t s) {
   XblContextHandle context = contexts_[a.user];
   if (slot.pending == Step::kWrite) {
     ++a.attempts;
+    if (membership_ != nullptr) {
+      if (const XblMultiplayerSessionReference* ref =
+              XblMultiplayerSessionSessionReference(a.handle)) {
+        slot.written = *ref;
+        slot.ticket = membership_->WriteIssued(slot.written.SessionName);
+        slot.ticketed = true;
+      }
+    }
     const HRESULT hr =
         XblMultiplayerWriteSessionAsync(context, a.handle, a.write_mode, &slot.block);
     if (FAILED(hr)) {
@@ -355,6 +366,9 @@ void Worker::FinishRead(std::uint32_t s, HRESULT hr, XblMultiplayerSessionHandle
   }
   NoteReachability(hr, now);
   Slot& slot = slots_[s];
+  if (membership_ != nullptr && SUCCEEDED(hr) && h != nullptr) {
+    membership_->Observe(slot.action.ref.SessionName, ObserveSession(h, now));
+  }
   slot.clock.Complete(now);
   if (slot.action.measured) RecordRead(slot, hr, now);
   Handle(s, scenario_->OnRead(slot.action, hr, SUCCEEDED(hr) ? h : nullptr), now);
@@ -373,6 +387,7 @@ void Worker::FinishWrite(std::uint32_t s, HRESULT hr, XblMultiplayerSessionHandl
   w.result = h;
   w.send_us = slot.request.send_us;
   w.end_us = now;
+  NoteWriteForMembership(slot, w.status, h, now);
   if (!w.status || stopping_) {
     scenario_->OnAbandonedWrite(a, w);
     Interrupt(s);
@@ -382,6 +397,27 @@ void Worker::FinishWrite(std::uint32_t s, HRESULT hr, XblMultiplayerSessionHandl
   slot.clock.Complete(now);
   if (a.measured) RecordWrite(slot, *w.status, now);
   Handle(s, scenario_->OnWrite(a, w), now);
+}
+
+void Worker::NoteWriteForMembership(Slot& slot, const std::optional<WriteStatus>& status,
+                                    XblMultiplayerSessionHandle h, std::int64_t now) {
+  if (!slot.ticketed) return;
+  slot.ticketed = false;
+  const Action& a = slot.action;
+  WriteFact fact;
+  fact.xuid = plan_.users[a.user].xuid;
+  fact.intent = a.kind < intents_.size() ? intents_[a.kind] : MembershipIntent::kNone;
+  fact.outcome = OutcomeOf(status);
+  // A 200/201 carries the new state, a 412 the winner's.
+  const bool with_document =
+      h != nullptr && status &&
+      (fact.outcome == WriteFact::Outcome::kApplied || *status == WriteStatus::kOutOfSync);
+  if (with_document) {
+    const ObservedDocument response = ObserveSession(h, now);
+    membership_->WriteCompleted(slot.written.SessionName, slot.ticket, fact, &response);
+  } else {
+    membership_->WriteCompleted(slot.written.SessionName, slot.ticket, fact, nullptr);
+  }
 }
 
 void Worker::RecordRead(const Slot& slot, HRESULT hr, std::int64_t now) {

@@ -31,6 +31,7 @@
 #include "loadgen/config.h"
 #include "loadgen/live_stats.h"
 #include "loadgen/measure.h"
+#include "loadgen/membership.h"
 #include "loadgen/metrics.h"
 #include "loadgen/plan.h"
 #include "loadgen/pump.h"
@@ -70,8 +71,10 @@ struct StartSignal {
 
 class Worker {
  public:
+  // `membership` (may be null: no membership check) is shared by every
+  // worker of the run and outlives them.
   Worker(const Config& config, WorkerPlan plan, std::string endpoint, WorkerMetrics* metrics,
-         LiveStats* live);
+         LiveStats* live, MembershipChecker* membership);
   ~Worker() = default;
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -91,6 +94,10 @@ class Worker {
     RequestStart request;          // how the request in flight is measured
     Step pending = Step::kFailed;  // kRead or kWrite while a request is queued or in flight
     bool in_flight = false;
+    // The membership check's view of the write in flight (membership.h).
+    XblMultiplayerSessionReference written{};  // the session it writes
+    std::uint64_t ticket = 0;
+    bool ticketed = false;  // a ticket is open for it
   };
 
   // A fixed-capacity FIFO (no allocation after construction).
@@ -149,6 +156,10 @@ class Worker {
   void FinishWrite(std::uint32_t s, HRESULT hr, XblMultiplayerSessionHandle h, std::int64_t now);
   void RecordRead(const Slot& slot, HRESULT hr, std::int64_t now);
   void RecordWrite(const Slot& slot, WriteStatus status, std::int64_t now);
+  // Tells the membership check how the write of `slot` ended (`h`: its
+  // response, or null).
+  void NoteWriteForMembership(Slot& slot, const std::optional<WriteStatus>& status,
+                              XblMultiplayerSessionHandle h, std::int64_t now);
   void EndAction(std::uint32_t s, bool succeeded, std::int64_t now);
   void Interrupt(std::uint32_t s);
   void Release(std::uint32_t s);
@@ -160,10 +171,12 @@ class Worker {
   const Config& config_;
   WorkerPlan plan_;  // its schedules advance
   const std::string endpoint_;
-  WorkerMetrics* const metrics_;  // may be null; owned by the runner's Metrics
-  LiveStats* const live_;         // owned by the runner
+  WorkerMetrics* const metrics_;         // may be null; owned by the runner's Metrics
+  LiveStats* const live_;                // owned by the runner
+  MembershipChecker* const membership_;  // may be null; owned by the runner
   const std::vector<std::string> action_names_;
-  const DropPolicy drop_policy_;  // the one rule for arrivals that cannot start in time
+  std::vector<MembershipIntent> intents_;  // by action kind
+  const DropPolicy drop_policy_;           // the one rule for arrivals that cannot start in time
   const std::int64_t think_us_;
   const std::int64_t warmup_end_us_;
 

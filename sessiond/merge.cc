@@ -271,6 +271,7 @@ std::int64_t MaxMembers(const Json& doc) {
 }
 
 Status CheckCapacity(const Json& doc, const MergeContext& ctx) {
+  if (ctx.testing_skip_capacity_check) return Status::Ok();
   const std::int64_t count = static_cast<std::int64_t>(doc["members"].size());
   const std::int64_t cap = std::min(MaxMembers(doc), ctx.max_members_per_session);
   if (count >= cap) {
@@ -717,6 +718,17 @@ bool RemoveMembers(Json* document, const std::vector<std::int64_t>& indices) {
   Relink(*document);
   (*document)["changeNumber"] = (*document)["changeNumber"].get<std::int64_t>() + 1;
   return true;
+}
+
+bool TestingDropMember(Json* document, std::string_view keep_xuid) {
+  Json& members = (*document)["members"];
+  for (auto it = members.begin(); it != members.end(); ++it) {
+    if ((*it)["constants"]["system"]["xuid"] == keep_xuid) continue;
+    members.erase(it);
+    Relink(*document);
+    return true;
+  }
+  return false;
 }
 
 bool IsLargeSession(const Json& document) {

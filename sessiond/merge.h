@@ -43,6 +43,8 @@ struct MergeContext {
   std::string branch;
   // Server-wide cap on members in one session (also bounds maxMembersCount).
   std::int64_t max_members_per_session = mpsd::kMaxMembersCountLarge;
+  // TEST ONLY (StoreOptions::testing_skip_capacity_check): no "session full".
+  bool testing_skip_capacity_check = false;
 };
 
 struct MergeOutcome {
@@ -116,6 +118,11 @@ bool RemoveMembers(Json* document, const std::vector<std::int64_t>& indices);
 // kSizeLimit, kJsonDepthLimit, kTooManyMembers, kStringTooLong, and those of
 // ParseSessionDocument (kWrongType, kNullMember, kMissingField, kMemberChain).
 [[nodiscard]] Status CheckReadableByClients(const Json& document, std::size_t text_bytes);
+
+// TEST ONLY (StoreOptions::testing_drop_member_every): removes the first
+// member whose xuid is not `keep_xuid` and relinks, WITHOUT a new version: a
+// deliberate lost-member bug. Returns whether one was removed.
+bool TestingDropMember(Json* document, std::string_view keep_xuid);
 
 // True when the document's constants.system.capabilities.large is true.
 bool IsLargeSession(const Json& document);

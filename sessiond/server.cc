@@ -584,6 +584,8 @@ StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   h.store.max_sessions = o.limits.max_sessions;
   h.store.max_members_per_session = o.limits.max_members_per_session;
   h.store.testing_ignore_if_match = o.testing_ignore_if_match;
+  h.store.testing_skip_capacity_check = o.testing_skip_capacity_check;
+  h.store.testing_drop_member_every = o.testing_drop_member_every;
   impl->handler = std::make_unique<Handler>(std::move(h), impl->metrics.get());
   if (Status s = impl->handler->SetFaults(o.inject); !s.ok()) return s;
 

@@ -90,6 +90,13 @@ struct ServerOptions {
   // deliberate lost-update bug for proving consistency checkers). Reachable
   // only through this field: no flag and no admin route sets it.
   bool testing_ignore_if_match = false;
+  // TEST ONLY, likewise: joins and reservations beyond maxMembersCount are
+  // accepted (a lobby admits a ninth player into eight seats).
+  bool testing_skip_capacity_check = false;
+  // TEST ONLY, likewise: every Nth accepted write (0: never) that leaves at
+  // least two members silently drops one member other than the writer (an
+  // acknowledged join vanishes).
+  std::uint32_t testing_drop_member_every = 0;
 };
 
 class Server {

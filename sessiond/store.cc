@@ -275,6 +275,7 @@ WriteResult SessionStore::Write(std::string_view key, const Preconditions& pre, 
   const auto now = SteadyClock::now();
   context.now_iso = NowIso8601();
   context.max_members_per_session = options_.max_members_per_session;
+  context.testing_skip_capacity_check = options_.testing_skip_capacity_check;
   for (;;) {
     std::shared_ptr<Session> s = FindOrInsert(key);
     std::unique_lock<std::mutex> lock(s->mu);
@@ -320,7 +321,19 @@ WriteResult SessionStore::Write(std::string_view key, const Preconditions& pre, 
       abandon_placeholder();
       return r;
     }
-    if (Status v = ValidateDocument(merged->document, exists ? &s->doc : nullptr); !v.ok()) {
+    if (options_.testing_drop_member_every > 0 && merged->document["members"].size() >= 2 &&
+        testing_writes_.fetch_add(1, std::memory_order_relaxed) %
+                options_.testing_drop_member_every ==
+            0 &&
+        TestingDropMember(&merged->document, context.caller_xuid)) {
+      merged->text = DumpJson(merged->document);
+    }
+    Status v = ValidateDocument(merged->document, exists ? &s->doc : nullptr);
+    // The capacity bug on purpose: the validator would refuse its result.
+    if (options_.testing_skip_capacity_check && v.code() == StatusCode::kTooManyMembers) {
+      v = Status::Ok();
+    }
+    if (!v.ok()) {
       r.outcome = WriteOutcome::kInternal;
       r.status = Status(StatusCode::kInternal, "merged document is invalid: " + v.ToString());
       abandon_placeholder();

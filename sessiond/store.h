@@ -83,6 +83,10 @@ struct StoreOptions {
   // TEST ONLY: apply writes even when If-Match does not match (a lost-update
   // bug on purpose, to prove consistency checkers). Never set from a CLI.
   bool testing_ignore_if_match = false;
+  // TEST ONLY (ServerOptions says what each does): accept members beyond
+  // maxMembersCount; drop a member on every Nth write (0: never).
+  bool testing_skip_capacity_check = false;
+  std::uint32_t testing_drop_member_every = 0;
 };
 
 class SessionStore {
@@ -151,6 +155,7 @@ class SessionStore {
 
   std::atomic<std::uint64_t> etag_counter_{0};
   std::atomic<std::size_t> live_sessions_{0};
+  std::atomic<std::uint64_t> testing_writes_{0};  // counts writes for testing_drop_member_every
 };
 
 // Current UTC time as ISO 8601 with milliseconds ("2024-01-02T03:04:05.678Z").

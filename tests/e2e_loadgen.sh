@@ -66,12 +66,20 @@ for k in ("planned", "started", "dropped"):
     assert sum(i["arrivals"][k] for i in series) == sched[k], k
 assert sum(b["writes"] for b in s["by_rank"]) == s["writes"]["total"], s["by_rank"]
 assert sum(b["out_of_sync"] for b in s["by_rank"]) == by["out_of_sync"], s["by_rank"]
+# Every scenario gets a real verdict: the membership invariants always run,
+# the append history check in append.
+c = s["consistency"]
+assert c["checked"] and c["verdict"] == "ok", c
+membership = ["capacity", "acknowledged_join", "acknowledged_leave", "member_index", "etag_order"]
+want = membership + (["append_history"] if scenario == "append" else [])
+assert sorted(c["checks"]) == sorted(want), c["checks"]
+assert all(c["by_invariant"][k] == 0 for k in want), c["by_invariant"]
+assert c["lifecycle_removals"] == 0, c
 if scenario == "append":
-    assert s["consistency"]["checked"] and s["consistency"]["verdict"] == "ok", s["consistency"]
     # every succeeded append is one 2xx write
     assert a["succeeded"] == by["updated"] + by["created"], (a, by)
-else:
-    assert s["consistency"]["verdict"] == "not_checked"
+elif scenario in ("lobby", "churn"):
+    assert c["acknowledged"] > 0, c  # joins and leaves were acknowledged and checked
 print(f"  {path.split('/')[-1]}: {s['writes']['total']} writes, "
       f"{100 * s['conflict_rate']:.1f}% out_of_sync, p99 {s['latency_ms']['corrected']['p99']:.2f} ms")
 EOF
@@ -217,7 +225,10 @@ s = json.load(open(sys.argv[1]))
 text = open(sys.argv[2]).read()
 seen = sum(float(v) for v in re.findall(r'^sessionrig_writes_total\{[^}]*\} (\S+)$', text, re.M))
 assert seen == s["writes"]["total"], (seen, s["writes"]["total"])
-assert re.search(r'^sessionrig_consistency_violations_total 0$', text, re.M), "violations counter"
+for inv in ("capacity", "acknowledged_join", "acknowledged_leave", "member_index", "etag_order",
+            "append_history"):
+    assert re.search(r'^sessionrig_consistency_violations_total\{invariant="%s"\} 0$' % inv, text,
+                     re.M), "violations counter " + inv
 sd = open(sys.argv[3]).read()
 puts = sum(float(v) for v in re.findall(r'^sessiond_requests_total\{code="20[01]",method="PUT"\} (\S+)$', sd, re.M))
 ok = s["writes"]["by_status"]["updated"] + s["writes"]["by_status"]["created"]

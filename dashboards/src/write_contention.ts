@@ -101,7 +101,8 @@ export function writeContentionDashboard(): DashboardBuilder {
       statPanel({
         title: 'Consistency violations',
         description:
-          'Violations found by the append scenario\'s history check (0 is the only good value). ' +
+          'Violations of any consistency invariant: capacity, acknowledged joins and leaves, ' +
+          'member indices, ETag order, the append history (0 is the only good value). ' +
           'Reported once, at the end of a run.',
         unit: 'short',
         queries: [q(`sum(${scoped('sessionrig_consistency_violations_total')})`, 'violations')],
@@ -295,9 +296,11 @@ export function writeContentionDashboard(): DashboardBuilder {
     .withPanel(
       timeSeries({
         title: 'Consistency violations',
-        description: 'Violations found by the append scenario\'s history check, per shard.',
+        description:
+          'Violations by invariant (capacity, acknowledged_join, acknowledged_leave, ' +
+          'member_index, etag_order, append_history), summed over shards.',
         unit: 'short',
-        queries: [q(`sum by (instance) (${scoped('sessionrig_consistency_violations_total')})`, '{{instance}}')],
+        queries: [q(`sum by (invariant) (${scoped('sessionrig_consistency_violations_total')})`, '{{invariant}}')],
         width: 8,
         min: 0,
       }),

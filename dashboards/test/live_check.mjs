@@ -285,10 +285,18 @@ async function main() {
       const want = summary.writes.by_status[s.metric.status];
       if (Number(s.value[1]) !== want) fail(`shard ${instance}: writes_total{status="${s.metric.status}"} = ${s.value[1]}, summary ${want}`);
     }
+    // One series per invariant, each equal to the summary's count.
     const violations = await prom.instant(`last_over_time(sessionrig_consistency_violations_total{instance="${instance}"}[${window}])`, end);
-    const v = violations.result.length === 1 ? Number(violations.result[0].value[1]) : NaN;
-    const vline = `shard ${instance}: consistency_violations_total ${v}, summary ${summary.consistency.violations} (${summary.consistency.verdict})`;
-    if (v !== summary.consistency.violations) fail(vline);
+    const byInvariant = summary.consistency.by_invariant || {};
+    let total = 0;
+    for (const s of violations.result) {
+      const inv = s.metric.invariant;
+      const v = Number(s.value[1]);
+      total += v;
+      if (inv in byInvariant && v !== byInvariant[inv]) fail(`shard ${instance}: consistency_violations_total{invariant="${inv}"} = ${v}, summary ${byInvariant[inv]}`);
+    }
+    const vline = `shard ${instance}: consistency_violations_total ${total} over ${violations.result.length} invariants, summary ${summary.consistency.violations} (${summary.consistency.verdict})`;
+    if (total !== summary.consistency.violations || violations.result.length < Object.keys(byInvariant).length) fail(vline);
     else console.log(`ok   ${vline}`);
   }
 
