@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
@@ -18,17 +19,23 @@
 namespace sessionrig {
 
 // One transfer: the request (whose body libcurl reads in place), the
-// response being assembled and the easy handle, which is kept for reuse.
+// response being assembled and the easy handle, which is kept for reuse
+// with its transport-wide options set (ConfigureEasy).
 struct CurlTransport::Transfer {
   CurlTransport* owner = nullptr;
   TransferId id = 0;
-  CurlEasyPtr easy;
-  CurlSlistPtr headers;
+  CurlEasyPtr easy;  // null if curl_easy_init or ConfigureEasy failed
   HttpRequest request;
   CompletionFn done;
   HttpResponse response;
   bool too_large = false;  // the body cap aborted the transfer
   char error[CURL_ERROR_SIZE] = {};
+  // The request's header lines for CURLOPT_HTTPHEADER, rebuilt per request
+  // in storage kept across requests: NUL-terminated lines in `header_text`,
+  // linked through `header_nodes` (libcurl only reads a header list; it
+  // never frees or changes one it is given).
+  std::string header_text;
+  std::vector<curl_slist> header_nodes;
 };
 
 namespace {
@@ -62,7 +69,10 @@ bool HasHeader(const HeaderList& headers, std::string_view name) {
                      [&](const auto& h) { return EqualsIgnoreCase(h.first, name); });
 }
 
-bool HasLineBreak(std::string_view s) { return s.find_first_of("\r\n") != std::string_view::npos; }
+// A plain loop: find_first_of("\r\n") calls memchr once per character.
+bool HasLineBreak(std::string_view s) {
+  return std::any_of(s.begin(), s.end(), [](char c) { return c == '\r' || c == '\n'; });
+}
 
 long CurlHttpVersion(TransportOptions::HttpVersion v) {  // NOLINT(runtime/int): libcurl
   switch (v) {
@@ -265,7 +275,7 @@ void CurlTransport::StartWithId(TransferId id, HttpRequest request, CompletionFn
       return FailLater(std::move(t), E_INVALIDARG, "malformed request header");
     }
   }
-  CURLcode code = Configure(t.get());
+  CURLcode code = ConfigureRequest(t.get());
   if (code != CURLE_OK) {
     return FailLater(std::move(t), HResultFromCurlCode(code), curl_easy_strerror(code));
   }
@@ -275,24 +285,24 @@ void CurlTransport::StartWithId(TransferId id, HttpRequest request, CompletionFn
   active_.emplace(id, std::move(t));
 }
 
-CURLcode CurlTransport::Configure(Transfer* t) {
+CURLcode CurlTransport::ConfigureEasy(Transfer* t) {
   CURL* e = t->easy.get();
-  const HttpRequest& req = t->request;
-  long timeout_ms = std::max<long>(0, static_cast<long>(req.timeout.count()));  // NOLINT
   CURLcode c = CURLE_OK;
   auto set = [&](CURLoption option, auto value) {
     if (c == CURLE_OK) c = curl_easy_setopt(e, option, value);
   };
   set(CURLOPT_PRIVATE, static_cast<void*>(t));
-  set(CURLOPT_URL, req.url.c_str());
   set(CURLOPT_PROTOCOLS_STR, "http,https");
   set(CURLOPT_NOSIGNAL, 1L);
-  set(CURLOPT_TIMEOUT_MS, timeout_ms);
   set(CURLOPT_ERRORBUFFER, t->error);
   set(CURLOPT_HEADERFUNCTION, &CurlTransport::OnHeader);
   set(CURLOPT_HEADERDATA, static_cast<void*>(t));
   set(CURLOPT_WRITEFUNCTION, &CurlTransport::OnBody);
   set(CURLOPT_WRITEDATA, static_cast<void*>(t));
+  set(CURLOPT_OPENSOCKETFUNCTION, &CurlTransport::OnOpenSocket);
+  set(CURLOPT_OPENSOCKETDATA, static_cast<void*>(this));
+  set(CURLOPT_CLOSESOCKETFUNCTION, &CurlTransport::OnCloseSocket);
+  set(CURLOPT_CLOSESOCKETDATA, static_cast<void*>(this));
   set(CURLOPT_HTTP_VERSION, CurlHttpVersion(options_.http_version));
   if (options_.http_version == TransportOptions::HttpVersion::kHttp2PriorKnowledge) {
     if (H2cReuseBroken()) {
@@ -307,68 +317,79 @@ CURLcode CurlTransport::Configure(Transfer* t) {
       set(CURLOPT_PIPEWAIT, 1L);
     }
   }
+  return c;
+}
 
+CURLcode CurlTransport::ConfigureRequest(Transfer* t) {
+  CURL* e = t->easy.get();
+  const HttpRequest& req = t->request;
+  long timeout_ms = std::max<long>(0, static_cast<long>(req.timeout.count()));  // NOLINT
+  CURLcode c = CURLE_OK;
+  auto set = [&](CURLoption option, auto value) {
+    if (c == CURLE_OK) c = curl_easy_setopt(e, option, value);
+  };
+  set(CURLOPT_URL, req.url.c_str());
+  set(CURLOPT_TIMEOUT_MS, timeout_ms);
+
+  // Every method option is set each time: the handle keeps the previous
+  // request's otherwise.
+  const char* no_custom_method = nullptr;
   bool sends_body = false;
   if (req.method == "GET") {
+    set(CURLOPT_CUSTOMREQUEST, no_custom_method);
     set(CURLOPT_HTTPGET, 1L);
   } else if (req.method == "HEAD") {
+    set(CURLOPT_CUSTOMREQUEST, no_custom_method);
     set(CURLOPT_NOBODY, 1L);
   } else if (req.method == "POST" || req.method == "PUT" || req.method == "PATCH" ||
              !req.body.empty()) {
     // The body is sent in place with a Content-Length (never chunked).
+    set(CURLOPT_NOBODY, 0L);
     set(CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(req.body.size()));
     set(CURLOPT_POSTFIELDS, req.body.data());
-    if (req.method != "POST") set(CURLOPT_CUSTOMREQUEST, req.method.c_str());
+    set(CURLOPT_CUSTOMREQUEST, req.method == "POST" ? no_custom_method : req.method.c_str());
     sends_body = true;
   } else {
+    set(CURLOPT_HTTPGET, 1L);
     set(CURLOPT_CUSTOMREQUEST, req.method.c_str());
   }
 
-  curl_slist* list = nullptr;
-  auto append = [&](const std::string& line) {
-    curl_slist* next = curl_slist_append(list, line.c_str());
-    if (next == nullptr) {
-      curl_slist_free_all(list);
-      list = nullptr;
-      return false;
-    }
-    list = next;
-    return true;
-  };
-  bool ok = true;
-  std::string line;
+  // The header lines, NUL-separated, then the list linking them.
+  std::string& text = t->header_text;
+  text.clear();
   for (const auto& [name, value] : req.headers) {
     // "Name;" is libcurl's way to send a header with an empty value.
-    line = value.empty() ? name + ";" : name + ": " + value;
-    ok = ok && append(line);
+    text.append(name).append(value.empty() ? ";" : ": ").append(value).push_back('\0');
   }
-  ok = ok && append("Expect:");  // no 100-continue round trip
+  text.append("Expect:").push_back('\0');  // no 100-continue round trip
   if (sends_body && !HasHeader(req.headers, "Content-Type")) {
-    ok = ok && append("Content-Type:");  // not libcurl's form-urlencoded default
+    text.append("Content-Type:").push_back('\0');  // not libcurl's form-urlencoded default
   }
-  if (!ok) return CURLE_OUT_OF_MEMORY;
-  t->headers.reset(list);
-  set(CURLOPT_HTTPHEADER, list);
+  std::vector<curl_slist>& nodes = t->header_nodes;
+  nodes.clear();
+  for (size_t at = 0; at < text.size(); at = text.find('\0', at) + 1) {
+    nodes.push_back(curl_slist{text.data() + at, nullptr});
+  }
+  for (size_t i = 0; i + 1 < nodes.size(); ++i) nodes[i].next = &nodes[i + 1];
+  set(CURLOPT_HTTPHEADER, nodes.data());
   return c;
 }
 
 std::unique_ptr<CurlTransport::Transfer> CurlTransport::TakeTransfer() {
-  std::unique_ptr<Transfer> t;
   if (!spare_.empty()) {
-    t = std::move(spare_.back());
+    std::unique_ptr<Transfer> t = std::move(spare_.back());
     spare_.pop_back();
-    curl_easy_reset(t->easy.get());
-  } else {
-    t = std::make_unique<Transfer>();
-    t->owner = this;
-    t->easy.reset(curl_easy_init());
+    return t;
   }
+  auto t = std::make_unique<Transfer>();
+  t->owner = this;
+  t->easy.reset(curl_easy_init());
+  if (t->easy != nullptr && ConfigureEasy(t.get()) != CURLE_OK) t->easy.reset();
   return t;
 }
 
 void CurlTransport::Recycle(std::unique_ptr<Transfer> t) {
   if (t->easy == nullptr || spare_.size() >= kMaxSpareTransfers || closing_) return;
-  t->headers.reset();
   t->request = HttpRequest();
   t->done = nullptr;
   t->response = HttpResponse();
@@ -419,13 +440,22 @@ uint32_t CurlTransport::Poll(int timeout_ms) {
         // EAGAIN: the timer was re-armed since; nothing is due.
         continue;
       }
-      SocketAction(CURL_SOCKET_TIMEOUT, 0);
+      OnTimerFired();
     } else if (fd == event_fd_.get() || fd == wake_fd_) {
       uint64_t count = 0;
       while (read(fd, &count, sizeof(count)) > 0) {
       }
       if (fd == event_fd_.get()) self_signaled_ = false;
     } else {
+      FdState* st = FindFd(fd);
+      if (st != nullptr && !st->wanted) {
+        // An idle cached connection became readable or hung up (the server
+        // closed it): stop watching it. libcurl finds it dead when it next
+        // considers it, and closes it (OnCloseSocket).
+        epoll_ctl(epoll_fd_.get(), EPOLL_CTL_DEL, fd, nullptr);
+        st->registered = 0;
+        continue;
+      }
       uint32_t ev = events[i].events;
       int mask = 0;
       if ((ev & EPOLLIN) != 0) mask |= CURL_CSELECT_IN;
@@ -510,38 +540,123 @@ void CurlTransport::DeliverReady() {
   }
 }
 
+CurlTransport::FdState* CurlTransport::FindFd(int fd) {
+  return fd >= 0 && static_cast<size_t>(fd) < fds_.size() ? &fds_[static_cast<size_t>(fd)]
+                                                          : nullptr;
+}
+
+CurlTransport::FdState& CurlTransport::Fd(int fd) {
+  auto index = static_cast<size_t>(fd);
+  if (index >= fds_.size()) fds_.resize(std::max(index + 1, fds_.size() * 2));
+  return fds_[index];
+}
+
 int CurlTransport::OnSocket(CURL* /*easy*/, curl_socket_t socket, int what, void* user,
                             void* /*socket_user*/) {
-  auto* self = static_cast<CurlTransport*>(user);
-  int epfd = self->epoll_fd_.get();
-  if (what == CURL_POLL_REMOVE) {
-    epoll_ctl(epfd, EPOLL_CTL_DEL, socket, nullptr);
-    return 0;
-  }
-  epoll_event ev{};
-  if ((what & CURL_POLL_IN) != 0) ev.events |= EPOLLIN;
-  if ((what & CURL_POLL_OUT) != 0) ev.events |= EPOLLOUT;
-  ev.data.fd = socket;
-  if (epoll_ctl(epfd, EPOLL_CTL_MOD, socket, &ev) != 0 && errno == ENOENT) {
-    epoll_ctl(epfd, EPOLL_CTL_ADD, socket, &ev);
-  }
+  static_cast<CurlTransport*>(user)->SetInterest(socket, what);
   return 0;
+}
+
+void CurlTransport::SetInterest(curl_socket_t socket, int what) {
+  if (socket < 0) return;
+  FdState& st = Fd(socket);
+  int epfd = epoll_fd_.get();
+  if (what == CURL_POLL_REMOVE) {
+    st.wanted = false;
+    if (!st.owned) {
+      // Not one of our connections (e.g. a resolver's socket): libcurl may
+      // close it without telling us, so it leaves the set now.
+      if (st.registered != 0) epoll_ctl(epfd, EPOLL_CTL_DEL, socket, nullptr);
+      st.registered = 0;
+    } else if ((st.registered & EPOLLOUT) != 0) {
+      // Usually a connection going idle in libcurl's cache, which the next
+      // transfer reuses wanting to read: it stays registered for reading,
+      // but not for writing (an idle socket is always writable).
+      epoll_event ev{};
+      ev.events = EPOLLIN;
+      ev.data.fd = socket;
+      if (epoll_ctl(epfd, EPOLL_CTL_MOD, socket, &ev) == 0) {
+        st.registered = EPOLLIN;
+      } else {
+        epoll_ctl(epfd, EPOLL_CTL_DEL, socket, nullptr);
+        st.registered = 0;
+      }
+    }
+    return;
+  }
+  uint32_t events = 0;
+  if ((what & CURL_POLL_IN) != 0) events |= EPOLLIN;
+  if ((what & CURL_POLL_OUT) != 0) events |= EPOLLOUT;
+  st.wanted = true;
+  // Only our own sockets' registrations are known for sure (closing them
+  // goes through OnCloseSocket); any other is (re)registered.
+  if (st.owned && st.registered == events) return;
+  epoll_event ev{};
+  ev.events = events;
+  ev.data.fd = socket;
+  if (epoll_ctl(epfd, st.registered != 0 ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, socket, &ev) != 0) {
+    // The set disagreed with what we knew (a socket closed behind our
+    // back, or a new one on a reused number): take the other operation.
+    epoll_ctl(epfd, errno == ENOENT ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, socket, &ev);
+  }
+  st.registered = events;
+}
+
+curl_socket_t CurlTransport::OnOpenSocket(void* user, curlsocktype /*purpose*/,
+                                          curl_sockaddr* address) {
+  auto* self = static_cast<CurlTransport*>(user);
+  int fd = socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+  if (fd < 0) return CURL_SOCKET_BAD;
+  // A new socket may reuse the number of one closed elsewhere: start clean.
+  self->Fd(fd) = FdState{0, true, false};
+  return fd;
+}
+
+int CurlTransport::OnCloseSocket(void* user, curl_socket_t socket) {
+  auto* self = static_cast<CurlTransport*>(user);
+  // Closing the socket removes it from the epoll set (it is never dup'ed).
+  if (FdState* st = self->FindFd(socket)) *st = FdState{};
+  return close(socket);
 }
 
 int CurlTransport::OnTimer(CURLM* /*multi*/, long timeout_ms, void* user) {  // NOLINT
   auto* self = static_cast<CurlTransport*>(user);
-  itimerspec spec{};
   self->timeout_due_ = false;
-  if (timeout_ms == 0) {
+  if (timeout_ms < 0) {
+    // No timeout: an armed timer may still fire; OnTimerFired ignores it.
+    self->curl_deadline_.reset();
+  } else if (timeout_ms == 0) {
+    // Due now: served in Poll (RunDueTimeouts), not through the timerfd.
+    self->curl_deadline_.reset();
     self->timeout_due_ = true;
     self->SignalSelf();
-  } else if (timeout_ms > 0) {
-    spec.it_value.tv_sec = static_cast<time_t>(timeout_ms / 1000);
-    spec.it_value.tv_nsec = static_cast<long>((timeout_ms % 1000) * 1000000);  // NOLINT
+  } else {
+    Clock::time_point deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+    self->curl_deadline_ = deadline;
+    // An armed timer that fires earlier re-arms itself for this deadline.
+    if (!self->armed_ || deadline < *self->armed_) self->ArmTimer(deadline);
   }
-  // A zero it_value disarms the timer (for -1 and for the inline 0 ms case).
-  timerfd_settime(self->timer_fd_.get(), 0, &spec, nullptr);
   return 0;
+}
+
+void CurlTransport::OnTimerFired() {
+  armed_.reset();
+  if (!curl_deadline_) return;  // libcurl dropped its timeout since
+  if (Clock::now() < *curl_deadline_) {
+    ArmTimer(*curl_deadline_);  // armed for an earlier deadline that moved later
+    return;
+  }
+  curl_deadline_.reset();
+  SocketAction(CURL_SOCKET_TIMEOUT, 0);
+}
+
+void CurlTransport::ArmTimer(Clock::time_point deadline) {
+  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(deadline.time_since_epoch());
+  itimerspec spec{};
+  spec.it_value.tv_sec = static_cast<time_t>(ns.count() / 1000000000);
+  spec.it_value.tv_nsec = static_cast<long>(ns.count() % 1000000000);  // NOLINT(runtime/int)
+  if (spec.it_value.tv_sec == 0 && spec.it_value.tv_nsec == 0) spec.it_value.tv_nsec = 1;
+  if (timerfd_settime(timer_fd_.get(), TFD_TIMER_ABSTIME, &spec, nullptr) == 0) armed_ = deadline;
 }
 
 size_t CurlTransport::OnHeader(char* data, size_t size, size_t count, void* user) {

@@ -7,6 +7,19 @@
 // Poll return for completions queued outside libcurl (cancel, admission
 // failures) and an optional wake fd owned by someone else.
 //
+// Per request it costs what libcurl costs and little more: easy handles are
+// configured once and reused (only the request's URL, method, body, timeout
+// and header lines are set per transfer, the header list in storage the
+// transfer keeps), and the system calls are libcurl's own send and receive:
+//  - the epoll set changes only when a socket's interest changes. The
+//    connections libcurl opens (through OnOpenSocket, so their closing is
+//    seen in OnCloseSocket) stay registered for reading while idle in its
+//    connection cache, so a transfer reusing one costs no epoll_ctl;
+//  - the timerfd is re-armed only when libcurl's deadline moves EARLIER
+//    than the armed one. A later deadline (every new transfer's timeout)
+//    leaves it armed; when it fires early it is re-armed for libcurl's
+//    current deadline without calling libcurl.
+//
 // Thread-safety: none. Every method must be called on the owning thread,
 // except as noted. Completions run on that thread, inside Poll() or the
 // destructor, never inside Start() or Cancel().
@@ -14,9 +27,11 @@
 
 #include <curl/curl.h>
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <unordered_map>
 #include <vector>
 
@@ -31,12 +46,8 @@ struct CurlMultiDeleter {
 struct CurlEasyDeleter {
   void operator()(CURL* easy) const { curl_easy_cleanup(easy); }
 };
-struct CurlSlistDeleter {
-  void operator()(curl_slist* list) const { curl_slist_free_all(list); }
-};
 using CurlMultiPtr = std::unique_ptr<CURLM, CurlMultiDeleter>;
 using CurlEasyPtr = std::unique_ptr<CURL, CurlEasyDeleter>;
-using CurlSlistPtr = std::unique_ptr<curl_slist, CurlSlistDeleter>;
 
 // An owned file descriptor, closed on destruction.
 class UniqueFd {
@@ -97,6 +108,14 @@ class CurlTransport final : public OwnerDrivenTransport {
 
  private:
   struct Transfer;
+  using Clock = std::chrono::steady_clock;  // CLOCK_MONOTONIC, as the timerfd
+
+  // What the epoll set holds for one socket fd.
+  struct FdState {
+    uint32_t registered = 0;  // epoll events it is registered with; 0: not in the set
+    bool owned = false;       // opened by OnOpenSocket; OnCloseSocket sees it closed
+    bool wanted = false;      // libcurl watches it (between its POLL_IN/OUT and POLL_REMOVE)
+  };
 
   explicit CurlTransport(const TransportOptions& options);
 
@@ -104,16 +123,26 @@ class CurlTransport final : public OwnerDrivenTransport {
   static int OnTimer(CURLM* multi, long timeout_ms, void* user);  // NOLINT(runtime/int): libcurl
   static size_t OnHeader(char* data, size_t size, size_t count, void* user);
   static size_t OnBody(char* data, size_t size, size_t count, void* user);
+  static curl_socket_t OnOpenSocket(void* user, curlsocktype purpose, curl_sockaddr* address);
+  static int OnCloseSocket(void* user, curl_socket_t socket);
 
   std::unique_ptr<Transfer> TakeTransfer();
   void Recycle(std::unique_ptr<Transfer> t);
-  [[nodiscard]] CURLcode Configure(Transfer* t);
+  // The options every transfer of this transport shares, set once per easy handle.
+  [[nodiscard]] CURLcode ConfigureEasy(Transfer* t);
+  // The request's own options: URL, method, body, timeout, header lines.
+  [[nodiscard]] CURLcode ConfigureRequest(Transfer* t);
   void FailLater(std::unique_ptr<Transfer> t, HRESULT hr, const char* detail);
   void SocketAction(curl_socket_t socket, int mask);
+  void SetInterest(curl_socket_t socket, int what);
+  void OnTimerFired();
+  void ArmTimer(Clock::time_point deadline);
   void RunDueTimeouts();
   void CollectFinished();
   void DeliverReady();
   void SignalSelf();
+  FdState* FindFd(int fd);
+  FdState& Fd(int fd);
 
   // Constant after construction.
   TransportOptions options_;
@@ -123,7 +152,16 @@ class CurlTransport final : public OwnerDrivenTransport {
   int wake_fd_ = -1;   // AddWakeFd; not owned
   void (*observer_)(void*) = nullptr;
   void* observer_arg_ = nullptr;
-  // Declared after the fds: libcurl may call OnSocket while it is destroyed.
+
+  // Owner-thread state that libcurl's callbacks use, declared before multi_
+  // so it outlives libcurl's cleanup, which still closes sockets and may
+  // call OnSocket.
+  std::vector<FdState> fds_;                        // indexed by fd
+  bool timeout_due_ = false;                        // libcurl asked for a 0 ms timeout
+  std::optional<Clock::time_point> curl_deadline_;  // libcurl's timeout, if it has one
+  std::optional<Clock::time_point> armed_;          // when the timerfd fires, if armed
+  bool in_poll_ = false;
+  bool self_signaled_ = false;  // event_fd_ holds an unread signal
   CurlMultiPtr multi_;
 
   // Owner-thread state.
@@ -131,10 +169,7 @@ class CurlTransport final : public OwnerDrivenTransport {
   std::unordered_map<TransferId, std::unique_ptr<Transfer>> active_;  // in libcurl
   std::deque<std::unique_ptr<Transfer>> ready_;   // finished; completion not yet run
   std::vector<std::unique_ptr<Transfer>> spare_;  // reusable, with their easy handles
-  bool timeout_due_ = false;                      // libcurl asked for a 0 ms timeout
-  bool in_poll_ = false;
-  bool self_signaled_ = false;  // event_fd_ holds an unread signal
-  bool closing_ = false;        // in the destructor
+  bool closing_ = false;                          // in the destructor
 };
 
 // Maps a finished transfer's CURLcode to an HRESULT, refining
