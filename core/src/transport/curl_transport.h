@@ -2,10 +2,20 @@
 // behind sessionrig/transport.h, with the few extra hooks the threaded
 // transport needs.
 //
-// One CURLM driven by curl_multi_socket_action: libcurl's sockets and a
-// timerfd (its timeout) sit in one epoll set, plus an eventfd that makes
-// Poll return for completions queued outside libcurl (cancel, admission
-// failures) and an optional wake fd owned by someone else.
+// libcurl multi handles driven by curl_multi_socket_action: libcurl's
+// sockets and a timerfd per multi handle (its timeout) sit in one epoll
+// set, plus an eventfd that makes Poll return for completions queued
+// outside libcurl (cancel, admission failures) and an optional wake fd
+// owned by someone else.
+//
+// Several multi handles ("shards", each with its own connection cache) when
+// many HTTP/1.1 connections may be open: libcurl 7.88 looks for a reusable
+// connection by walking every connection to the host, so with thousands in
+// flight each new transfer cost a walk over thousands of connections (10,000
+// in flight ran at a few hundred requests a second). A shard holds about
+// kConnectionsPerShard of them; a transfer goes to a shard with an idle
+// connection, else to the least busy one, so the shards grow evenly and no
+// more connections open than one shard would have opened.
 //
 // Per request it costs what libcurl costs and little more: easy handles are
 // configured once and reused (only the request's URL, method, body, timeout
@@ -91,6 +101,9 @@ class CurlTransport final : public OwnerDrivenTransport {
   uint32_t Poll(int timeout_ms) override;
   int wait_fd() const override { return epoll_fd_.get(); }
 
+  // How many multi handles the transport drives (see the top of the file).
+  size_t shard_count() const { return shards_.size(); }
+
   // Start() with an id chosen by the caller (the threaded transport hands
   // out ids on other threads). REQUIRES: `id` is non-zero and not in use.
   void StartWithId(TransferId id, HttpRequest request, CompletionFn done);
@@ -108,17 +121,36 @@ class CurlTransport final : public OwnerDrivenTransport {
 
  private:
   struct Transfer;
-  using Clock = std::chrono::steady_clock;  // CLOCK_MONOTONIC, as the timerfd
+  using Clock = std::chrono::steady_clock;  // CLOCK_MONOTONIC, as the timerfds
+
+  // One multi handle with its own connections and timer. Used only on the
+  // owning thread.
+  struct Shard {
+    CurlTransport* owner = nullptr;
+    uint32_t index = 0;
+    UniqueFd timer_fd;                               // this libcurl's timeout
+    bool timeout_due = false;                        // it asked for a 0 ms timeout
+    std::optional<Clock::time_point> curl_deadline;  // its timeout, if it has one
+    std::optional<Clock::time_point> armed;          // when timer_fd fires, if armed
+    bool touched = false;                            // libcurl ran in this Poll
+    uint32_t active = 0;                             // transfers in the multi handle
+    uint32_t sockets = 0;  // its connections' sockets open now (OnOpenSocket - OnCloseSocket)
+    // Last: destroyed first, while the rest (used by its callbacks) is intact.
+    CurlMultiPtr multi;
+  };
 
   // What the epoll set holds for one socket fd.
   struct FdState {
     uint32_t registered = 0;  // epoll events it is registered with; 0: not in the set
     bool owned = false;       // opened by OnOpenSocket; OnCloseSocket sees it closed
     bool wanted = false;      // libcurl watches it (between its POLL_IN/OUT and POLL_REMOVE)
+    Shard* shard = nullptr;   // the multi handle that watches (or opened) it
   };
 
   explicit CurlTransport(const TransportOptions& options);
 
+  // libcurl callbacks. `user` is the Shard for the multi handle's socket and
+  // timer callbacks and for the socket open/close callbacks.
   static int OnSocket(CURL* easy, curl_socket_t socket, int what, void* user, void* socket_user);
   static int OnTimer(CURLM* multi, long timeout_ms, void* user);  // NOLINT(runtime/int): libcurl
   static size_t OnHeader(char* data, size_t size, size_t count, void* user);
@@ -126,19 +158,21 @@ class CurlTransport final : public OwnerDrivenTransport {
   static curl_socket_t OnOpenSocket(void* user, curlsocktype purpose, curl_sockaddr* address);
   static int OnCloseSocket(void* user, curl_socket_t socket);
 
+  [[nodiscard]] Status AddShard();
+  Shard& PickShard();
   std::unique_ptr<Transfer> TakeTransfer();
   void Recycle(std::unique_ptr<Transfer> t);
   // The options every transfer of this transport shares, set once per easy handle.
   [[nodiscard]] CURLcode ConfigureEasy(Transfer* t);
-  // The request's own options: URL, method, body, timeout, header lines.
+  // The request's own options: URL, method, body, timeout, header lines, shard.
   [[nodiscard]] CURLcode ConfigureRequest(Transfer* t);
   void FailLater(std::unique_ptr<Transfer> t, HRESULT hr, const char* detail);
-  void SocketAction(curl_socket_t socket, int mask);
-  void SetInterest(curl_socket_t socket, int what);
-  void OnTimerFired();
-  void ArmTimer(Clock::time_point deadline);
+  void SocketAction(Shard& shard, curl_socket_t socket, int mask);
+  void SetInterest(Shard& shard, curl_socket_t socket, int what);
+  void OnTimerFired(Shard& shard);
+  void ArmTimer(Shard& shard, Clock::time_point deadline);
   void RunDueTimeouts();
-  void CollectFinished();
+  void CollectFinished(Shard& shard);
   void DeliverReady();
   void SignalSelf();
   FdState* FindFd(int fd);
@@ -147,22 +181,20 @@ class CurlTransport final : public OwnerDrivenTransport {
   // Constant after construction.
   TransportOptions options_;
   UniqueFd epoll_fd_;
-  UniqueFd timer_fd_;  // libcurl's timeout
   UniqueFd event_fd_;  // readable while completions wait in ready_
   int wake_fd_ = -1;   // AddWakeFd; not owned
   void (*observer_)(void*) = nullptr;
   void* observer_arg_ = nullptr;
 
-  // Owner-thread state that libcurl's callbacks use, declared before multi_
-  // so it outlives libcurl's cleanup, which still closes sockets and may
-  // call OnSocket.
-  std::vector<FdState> fds_;                        // indexed by fd
-  bool timeout_due_ = false;                        // libcurl asked for a 0 ms timeout
-  std::optional<Clock::time_point> curl_deadline_;  // libcurl's timeout, if it has one
-  std::optional<Clock::time_point> armed_;          // when the timerfd fires, if armed
+  // Owner-thread state that libcurl's callbacks use, declared before the
+  // shards so it outlives libcurl's cleanup, which still closes sockets and
+  // may call OnSocket.
+  std::vector<FdState> fds_;     // indexed by fd
+  std::vector<Shard*> due_;      // shards whose timeout_due is set
+  std::vector<Shard*> touched_;  // shards whose touched is set
   bool in_poll_ = false;
-  bool self_signaled_ = false;  // event_fd_ holds an unread signal
-  CurlMultiPtr multi_;
+  bool self_signaled_ = false;                  // event_fd_ holds an unread signal
+  std::vector<std::unique_ptr<Shard>> shards_;  // at least one; constant after Create
 
   // Owner-thread state.
   TransferId next_id_ = 1;
