@@ -34,6 +34,8 @@ constexpr char kWriteIdentity[] = "XblMultiplayerWriteSessionAsync";
 constexpr char kGetIdentity[] = "XblMultiplayerGetSessionAsync";
 
 constexpr std::string_view kContractVersion = "107";
+// Contract version, Accept, Authorization, a conditional header, Content-Type.
+constexpr size_t kMaxRequestHeaders = 5;
 
 // State of one call. Owned by the XAsync machinery from XAsyncBegin until the
 // Cleanup op, which deletes it.
@@ -61,13 +63,17 @@ struct ServiceCall {
 };
 
 std::string SessionUrl(const XblContext& context, const XblMultiplayerSessionReference& ref) {
-  std::string url = context.endpoint;
-  url += "/serviceconfigs/";
-  url += ref.Scid;
-  url += "/sessionTemplates/";
-  url += ref.SessionTemplateName;
-  url += "/sessions/";
-  url += ref.SessionName;
+  constexpr std::string_view kScid = "/serviceconfigs/";
+  constexpr std::string_view kTemplate = "/sessionTemplates/";
+  constexpr std::string_view kName = "/sessions/";
+  const std::string_view scid = ref.Scid;
+  const std::string_view template_name = ref.SessionTemplateName;
+  const std::string_view name = ref.SessionName;
+  std::string url;
+  url.reserve(context.endpoint.size() + kScid.size() + scid.size() + kTemplate.size() +
+              template_name.size() + kName.size() + name.size());
+  url.append(context.endpoint).append(kScid).append(scid);
+  url.append(kTemplate).append(template_name).append(kName).append(name);
   return url;
 }
 
@@ -183,6 +189,7 @@ HRESULT PrepareRequest(ServiceCall* call, std::string method) {
   req.method = std::move(method);
   req.url = SessionUrl(*call->context, call->reference);
   req.timeout = call->context->timeout;
+  req.headers.reserve(kMaxRequestHeaders);  // one allocation, not one per growth
   req.headers.emplace_back("x-xbl-contract-version", kContractVersion);
   req.headers.emplace_back("Accept", "application/json");
   if (!authorization.empty()) req.headers.emplace_back("Authorization", std::move(authorization));

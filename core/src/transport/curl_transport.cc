@@ -46,6 +46,8 @@ constexpr size_t kMaxSpareTransfers = 64;  // easy handles kept for reuse
 // HTTP/1.1 connections per multi handle, about (see curl_transport.h): a
 // walk over this many costs a few percent of a transfer.
 constexpr uint32_t kConnectionsPerShard = 128;
+// Response headers room is made for at once (more still fit).
+constexpr size_t kExpectedResponseHeaders = 8;
 
 // What an epoll event is about: a tag in the high 32 bits of data.u64, a
 // socket fd or a shard index in the low 32 bits.
@@ -756,6 +758,7 @@ size_t CurlTransport::OnHeader(char* data, size_t size, size_t count, void* user
   // (1xx interim responses come first).
   if (line.substr(0, 5) == "HTTP/") {
     headers.clear();
+    headers.reserve(kExpectedResponseHeaders);
     return len;
   }
   if (line.front() == ' ' || line.front() == '\t') {  // obsolete line folding
