@@ -1,5 +1,5 @@
 -- bench/wrk/put_if_match.lua: wrk drives conditional PUTs at one sessiond
--- session (scripts/bench-sessiond-wrk runs it).
+-- session (scripts/compare runs it; scripts/bench-sessiond-wrk too).
 --
 -- Environment:
 --   MODE=star  every PUT sends If-Match: * (no conflicts: raw write rate)
@@ -67,9 +67,9 @@ function done(summary, latency, requests)
   local seconds = summary.duration / 1e6
   io.write(string.format(
     "RESULT mode=%s writes_ok=%d conflicts_412=%d other=%d errors=%d duration_s=%.2f " ..
-    "writes_per_s=%.0f requests_per_s=%.0f p50_ms=%.3f p99_ms=%.3f\n",
+    "requests=%d writes_per_s=%.0f requests_per_s=%.0f p50_ms=%.3f p99_ms=%.3f\n",
     mode, total_ok, total_conflicts, total_other,
     summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
-    seconds, total_ok / seconds, summary.requests / seconds,
+    seconds, summary.requests, total_ok / seconds, summary.requests / seconds,
     latency:percentile(50) / 1000, latency:percentile(99) / 1000))
 end

@@ -50,7 +50,11 @@ using TransferId = uint64_t;
 using CompletionFn = std::function<void(HttpResponse&&)>;
 
 struct TransportOptions {
-  uint32_t max_in_flight = 1024;  // admission cap; excess is failed, never queued in libcurl
+  // Admission cap; excess is failed, never queued in libcurl. It also sizes
+  // the transport: one libcurl multi handle (connection cache) per 128
+  // HTTP/1.1 connections it may need, so finding a reusable connection
+  // stays cheap at thousands in flight.
+  uint32_t max_in_flight = 1024;
   // 0: unlimited. Set below the transfers a host gets, HTTP/1.1 transfers
   // beyond it wait in libcurl for a free connection (not failed).
   uint32_t max_connections_per_host = 0;

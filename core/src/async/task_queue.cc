@@ -330,11 +330,14 @@ struct XTaskQueueObject {
     tls_running_queue = this;
     entry.callback(entry.context, canceled);
     tls_running_queue = previous;
+    bool finishing = false;
     {
       std::lock_guard<std::mutex> lock(mu_);
       --outstanding_;
+      // Checked here too, so that a callback of a live queue takes the lock once.
+      finishing = terminating_ && outstanding_ == 0 && !terminated_fired_;
     }
-    MaybeFinishTermination();
+    if (finishing) MaybeFinishTermination();
   }
 
   // Runs the terminated callbacks once the queue is terminating and every

@@ -187,25 +187,40 @@ void CALLBACK CompletionThunk(void* context, bool /*canceled*/) {
   s->Release();  // the queued callback's reference
 }
 
-// The first completion of `s` wins; later ones are ignored.
-void CompleteState(AsyncState* s, HRESULT result, size_t size) {
+// REQUIRES: stripe lock. Records the first completion of `s` (later ones
+// are ignored) and takes the completion callback's reference. Returns true
+// if the caller must queue the callback (QueueCompletion) after unlocking.
+bool CompleteLocked(AsyncState* s, HRESULT result, size_t size) {
   if (result == E_PENDING) result = E_UNEXPECTED;  // a provider bug; never report "running"
-  {
-    std::lock_guard<std::mutex> lock(s->stripe->mu);
-    if (s->completed) return;
-    s->completed = true;
-    s->result = result;
-    s->result_size = SUCCEEDED(result) ? size : 0;
-    // The block is alive until its callback has run, which happens after this.
-    BlockInternal bi = ReadInternal(s->block);
-    bi.status = result;
-    WriteInternal(s->block, bi);
-    s->AddRef();  // for the completion callback
-  }
+  if (s->completed) return false;
+  s->completed = true;
+  s->result = result;
+  s->result_size = SUCCEEDED(result) ? size : 0;
+  // The block is alive until its callback has run, which happens after this.
+  BlockInternal bi = ReadInternal(s->block);
+  bi.status = result;
+  WriteInternal(s->block, bi);
+  s->AddRef();  // for the completion callback
+  return true;
+}
+
+// Queues the completion callback CompleteLocked decided on; its reference
+// keeps `s` alive.
+void QueueCompletion(AsyncState* s) {
   if (FAILED(XTaskQueueSubmitCallback(s->queue, XTaskQueuePort::Completion, s, CompletionThunk))) {
     // The queue is terminating: deliver here so the call still ends.
     CompletionThunk(s, true);
   }
+}
+
+// The first completion of `s` wins; later ones are ignored.
+void CompleteState(AsyncState* s, HRESULT result, size_t size) {
+  bool queue = false;
+  {
+    std::lock_guard<std::mutex> lock(s->stripe->mu);
+    queue = CompleteLocked(s, result, size);
+  }
+  if (queue) QueueCompletion(s);
 }
 
 void CALLBACK WorkThunk(void* context, bool canceled) {
@@ -229,15 +244,6 @@ void CALLBACK WorkThunk(void* context, bool canceled) {
   if (hr != E_PENDING) CompleteState(s, hr, 0);
   EndOp(s);
   s->Release();  // the queued work's reference
-}
-
-// Looks up the call of `block` and takes a reference, or returns null.
-AsyncState* Acquire(const XAsyncBlock* block) {
-  Stripe& stripe = StripeFor(block);
-  std::lock_guard<std::mutex> lock(stripe.mu);
-  AsyncState* s = FindLocked(block, stripe);
-  if (s != nullptr) s->AddRef();
-  return s;
 }
 
 }  // namespace
@@ -322,18 +328,16 @@ STDAPI XAsyncBegin(XAsyncBlock* asyncBlock, void* context, const void* identity,
 
 STDAPI XAsyncSchedule(XAsyncBlock* asyncBlock, uint32_t delayInMs) XBL_NOEXCEPT {
   if (asyncBlock == nullptr) return E_INVALIDARG;
-  AsyncState* s = Acquire(asyncBlock);
-  if (s == nullptr) return E_INVALIDARG;
-  bool completed = false;
+  AsyncState* s = nullptr;
   {
-    std::lock_guard<std::mutex> lock(s->stripe->mu);
-    completed = s->completed;
+    Stripe& stripe = StripeFor(asyncBlock);
+    std::lock_guard<std::mutex> lock(stripe.mu);
+    s = FindLocked(asyncBlock, stripe);
+    if (s == nullptr) return E_INVALIDARG;
+    if (s->completed) return E_ILLEGAL_METHOD_CALL;
+    s->AddRef();
   }
-  if (completed) {
-    s->Release();
-    return E_ILLEGAL_METHOD_CALL;
-  }
-  // The reference taken by Acquire is handed to the queued work.
+  // That reference is handed to the queued work.
   HRESULT hr =
       XTaskQueueSubmitDelayedCallback(s->queue, XTaskQueuePort::Work, delayInMs, s, WorkThunk);
   if (FAILED(hr)) s->Release();
@@ -343,10 +347,14 @@ STDAPI XAsyncSchedule(XAsyncBlock* asyncBlock, uint32_t delayInMs) XBL_NOEXCEPT 
 STDAPI_(void)
 XAsyncComplete(XAsyncBlock* asyncBlock, HRESULT result, size_t requiredBufferSize) XBL_NOEXCEPT {
   if (asyncBlock == nullptr) return;
-  AsyncState* s = Acquire(asyncBlock);
-  if (s == nullptr) return;
-  CompleteState(s, result, requiredBufferSize);
-  s->Release();
+  AsyncState* s = nullptr;
+  {
+    Stripe& stripe = StripeFor(asyncBlock);
+    std::lock_guard<std::mutex> lock(stripe.mu);
+    s = FindLocked(asyncBlock, stripe);
+    if (s == nullptr || !CompleteLocked(s, result, requiredBufferSize)) return;
+  }
+  QueueCompletion(s);
 }
 
 STDAPI XAsyncGetStatus(XAsyncBlock* asyncBlock, bool wait) XBL_NOEXCEPT {

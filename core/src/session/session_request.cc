@@ -13,6 +13,8 @@ using nlohmann::json;
 
 // Sent by every call: the MPSD contract version the core speaks.
 const std::string kContractVersionText = std::to_string(mpsd::kContractVersion);
+// Contract version, Accept, Authorization, a conditional header, Content-Type.
+constexpr std::size_t kMaxRequestHeaders = 5;
 
 json CustomWithDeletions(const json& current, const std::set<std::string>& deleted) {
   json out = current.is_object() ? current : json::object();
@@ -32,6 +34,7 @@ HttpRequest BaseRequest(RequestTarget target, const XblMultiplayerSessionReferen
   req.method = method;
   req.url = SessionUrl(target.endpoint, ref);
   req.timeout = target.timeout;
+  req.headers.reserve(kMaxRequestHeaders);  // one allocation, not one per growth
   req.headers.emplace_back("x-xbl-contract-version", kContractVersionText);
   req.headers.emplace_back("Accept", "application/json");
   if (!target.authorization.empty()) {
@@ -43,13 +46,17 @@ HttpRequest BaseRequest(RequestTarget target, const XblMultiplayerSessionReferen
 }  // namespace
 
 std::string SessionUrl(std::string_view endpoint, const XblMultiplayerSessionReference& ref) {
-  std::string url(endpoint);
-  url += "/serviceconfigs/";
-  url += ref.Scid;
-  url += "/sessionTemplates/";
-  url += ref.SessionTemplateName;
-  url += "/sessions/";
-  url += ref.SessionName;
+  constexpr std::string_view kScid = "/serviceconfigs/";
+  constexpr std::string_view kTemplate = "/sessionTemplates/";
+  constexpr std::string_view kName = "/sessions/";
+  const std::string_view scid = ref.Scid;
+  const std::string_view template_name = ref.SessionTemplateName;
+  const std::string_view name = ref.SessionName;
+  std::string url;
+  url.reserve(endpoint.size() + kScid.size() + scid.size() + kTemplate.size() +
+              template_name.size() + kName.size() + name.size());
+  url.append(endpoint).append(kScid).append(scid);
+  url.append(kTemplate).append(template_name).append(kName).append(name);
   return url;
 }
 

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -18,6 +19,7 @@
 
 #include "sessionrig/sessionrig_c.h"
 #include "testing/scripted_server.h"
+#include "transport/curl_transport.h"
 #include "transport/transport_handle.h"
 
 namespace sessionrig {
@@ -363,6 +365,89 @@ TEST(TransportTest, ManySequentialRequestsReuseTheConnection) {
     ASSERT_EQ(r.body, "again");
   }
   EXPECT_EQ(server.accepted_connections(), 1);
+}
+
+// Easy handles are reused without a reset: each request must still go out
+// with its own method, headers and body, nothing left from the one before.
+TEST(TransportTest, ReusedHandlesSendEachRequestsOwnMethodHeadersAndBody) {
+  ScriptedServer server({Script().ReadRequest().Send(HttpResponseBytes(200, "")).Repeat()});
+  ASSERT_TRUE(server.ok());
+  auto t = MakeTransport();
+  HttpRequest put = Get(server.Url("/p"));
+  put.method = "PUT";
+  put.headers = {{"X-Only-Put", "1"}};
+  put.body = "{}";
+  HttpRequest head = Get(server.Url("/h"));
+  head.method = "HEAD";
+  HttpRequest del = Get(server.Url("/d"));
+  del.method = "DELETE";
+  HttpRequest post = Get(server.Url("/o"));
+  post.method = "POST";
+  post.body = "x";
+  for (HttpRequest& req : {std::ref(put), std::ref(head), std::ref(del), std::ref(post)}) {
+    HttpResponse r = RunOne(*t, req);
+    ASSERT_EQ(r.transport_result, S_OK) << req.method << ": " << r.error_detail;
+  }
+  HttpResponse get = RunOne(*t, Get(server.Url("/g")));
+  ASSERT_EQ(get.transport_result, S_OK) << get.error_detail;
+
+  std::vector<std::string> sent = server.requests();
+  ASSERT_EQ(sent.size(), 5u);
+  const char* lines[] = {"PUT /p HTTP/1.1\r\n", "HEAD /h HTTP/1.1\r\n", "DELETE /d HTTP/1.1\r\n",
+                         "POST /o HTTP/1.1\r\n", "GET /g HTTP/1.1\r\n"};
+  for (size_t i = 0; i < sent.size(); ++i) {
+    EXPECT_EQ(sent[i].rfind(lines[i], 0), 0u) << sent[i];
+    EXPECT_EQ(sent[i].find("X-Only-Put") != std::string::npos, i == 0) << sent[i];
+  }
+  EXPECT_EQ(sent[0].substr(sent[0].size() - 2), "{}");
+  EXPECT_EQ(sent[3].substr(sent[3].size() - 1), "x");
+  for (size_t i : {size_t{1}, size_t{2}, size_t{4}}) {
+    EXPECT_EQ(sent[i].find("Content-Length"), std::string::npos) << sent[i];
+    EXPECT_EQ(sent[i].substr(sent[i].size() - 4), "\r\n\r\n") << sent[i];
+  }
+  EXPECT_EQ(server.accepted_connections(), 1);
+}
+
+// A keep-alive connection the server closes while it is idle: the next
+// request gets a new connection, and the closed one does not keep Poll busy.
+TEST(TransportTest, IdleConnectionClosedByServerIsReplaced) {
+  ScriptedServer server({Script().ReadRequest().Send(HttpResponseBytes(200, "one")).CloseNow(),
+                         Script().ReadRequest().Send(HttpResponseBytes(200, "two")).Repeat()});
+  ASSERT_TRUE(server.ok());
+  auto t = MakeTransport();
+  HttpResponse first = RunOne(*t, Get(server.Url()));
+  ASSERT_EQ(first.transport_result, S_OK) << first.error_detail;
+  // Let the close arrive while nothing is in flight.
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(t->Poll(20), 0u);
+  HttpResponse second = RunOne(*t, Get(server.Url()));
+  ASSERT_EQ(second.transport_result, S_OK) << second.error_detail;
+  EXPECT_EQ(second.body, "two");
+  EXPECT_EQ(server.accepted_connections(), 2);
+}
+
+// With a high admission cap HTTP/1.1 connections are spread over several
+// libcurl multi handles; a second round of as many concurrent requests
+// reuses every connection the first round opened.
+TEST(TransportTest, ConcurrentTransfersOverShardsReuseTheirConnections) {
+  ScriptedServer server({Script().ReadRequest().Send(HttpResponseBytes(200, "s")).Repeat()});
+  ASSERT_TRUE(server.ok());
+  TransportOptions options;
+  options.max_in_flight = 1024;
+  auto created = CurlTransport::Create(options);
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  CurlTransport& t = **created;
+  EXPECT_GT(t.shard_count(), 1u);
+  constexpr size_t kConcurrent = 100;
+  for (int round = 0; round < 2; ++round) {
+    Completions c;
+    for (size_t i = 0; i < kConcurrent; ++i) t.Start(Get(server.Url()), c.Add());
+    ASSERT_TRUE(PollUntil(t, c, kConcurrent));
+    for (const HttpResponse& r : c.responses) {
+      ASSERT_EQ(r.transport_result, S_OK) << r.error_detail;
+      EXPECT_EQ(r.body, "s");
+    }
+  }
+  EXPECT_EQ(server.accepted_connections(), static_cast<int>(kConcurrent));
 }
 
 TEST(ThreadedTransportTest, StartFromSeveralThreads) {
