@@ -51,8 +51,8 @@
 #include "loadgen/runner.h"
 #include "loadgen/summary.h"
 #include "loadgen/thresholds.h"
-#include "sessionrig/duration.h"
 #include "loadgen/users.h"
+#include "sessionrig/duration.h"
 
 namespace sessionrig::loadgen {
 namespace {
@@ -188,13 +188,13 @@ std::string ValueName(const ConfigField& field) {
   }
 }
 
-
 // One line on what was asked, printed above the summary.
 std::string DescribeLoad(const Config& c) {
   std::ostringstream out;
   out << "  load: ";
   if (c.closed_loop()) {
-    out << "closed loop, " << c.vus << " virtual users, think time " << FormatDuration(c.think_time);
+    out << "closed loop, " << c.vus << " virtual users, think time "
+        << FormatDuration(c.think_time);
   } else if (!c.stages.empty()) {
     out << "open loop, ramping from " << c.start_rate << "/s through " << c.stages.size()
         << " stages";
@@ -204,8 +204,8 @@ std::string DescribeLoad(const Config& c) {
   out << ", " << FormatDuration(MainDuration(c));
   if (c.warmup.count() > 0) out << " after " << FormatDuration(c.warmup) << " of warm-up";
   out << "; " << c.threads << " worker threads, at most " << c.max_inflight
-      << " actions in flight, max lag " << FormatDuration(c.max_lag) << ", timeout " << FormatDuration(c.timeout)
-      << "\n        ";
+      << " actions in flight, max lag " << FormatDuration(c.max_lag) << ", timeout "
+      << FormatDuration(c.timeout) << "\n        ";
   if (c.users > 0) {
     out << c.users << " users";
   } else if (!c.token_command.empty()) {

@@ -21,11 +21,13 @@ Reachability AssessReachability(const ReachabilityFacts& f, const std::string& e
   if (f.pending_at_end > 0) {
     why += "; " + std::to_string(f.pending_at_end) + " requests got no answer before the end";
   }
-  r.reason = "target " + endpoint +
-             (f.last_response_us < 0
-                  ? std::string(" never answered")
-                  : " stopped answering " + FormatDuration(std::chrono::microseconds(f.last_response_us)) + " after the start") +
-             why + "; these results do not measure it";
+  r.reason =
+      "target " + endpoint +
+      (f.last_response_us < 0
+           ? std::string(" never answered")
+           : " stopped answering " + FormatDuration(std::chrono::microseconds(f.last_response_us)) +
+                 " after the start") +
+      why + "; these results do not measure it";
   return r;
 }
 
