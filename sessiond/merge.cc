@@ -241,7 +241,11 @@ void Relink(Json& doc) {
   std::map<std::int64_t, std::string> order;
   for (const auto& [k, m] : members.items()) order.emplace(ParseIndex(k), k);
   std::set<std::int64_t> turn;
-  if (const Json* t = Find(doc["properties"]["system"], "turn"); t && t->is_array()) {
+  // Const lookups: reading must not add "properties":{"system":null}.
+  const Json* props = Find(doc, "properties");
+  const Json* props_sys = props != nullptr ? Find(*props, "system") : nullptr;
+  if (const Json* t = props_sys != nullptr ? Find(*props_sys, "turn") : nullptr;
+      t && t->is_array()) {
     for (const Json& i : *t) turn.insert(AsInt(i).value_or(-1));
   }
   std::int64_t accepted = 0;
@@ -256,7 +260,9 @@ void Relink(Json& doc) {
       m.erase("turn");
     }
     if (!m.value("reserved", false)) ++accepted;
-    const Json* act = Find(m["properties"]["system"], "active");
+    const Json* mp = Find(m, "properties");
+    const Json* ms = mp != nullptr ? Find(*mp, "system") : nullptr;
+    const Json* act = ms != nullptr ? Find(*ms, "active") : nullptr;
     if (act != nullptr && act->is_boolean() && act->get<bool>()) ++active;
   }
   info["first"] = order.empty() ? next_index : order.begin()->first;
@@ -819,7 +825,9 @@ Status ValidateDocument(const Json& doc, const Json* previous) {
       return Status(StatusCode::kMemberChain, "members." + k + ": xuid is already a member");
     }
     if (!m.value("reserved", false)) ++n_accepted;
-    const Json* act = Find(m["properties"]["system"], "active");
+    const Json* mp = Find(m, "properties");
+    const Json* ms = mp != nullptr ? Find(*mp, "system") : nullptr;
+    const Json* act = ms != nullptr ? Find(*ms, "active") : nullptr;
     if (act != nullptr && act->is_boolean() && act->get<bool>()) ++n_active;
   }
   // The chain: from `first`, strictly ascending, through every member, to `next`.

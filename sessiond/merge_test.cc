@@ -227,6 +227,22 @@ TEST(SessiondMerge, ReservationsThenJoin) {
   EXPECT_FALSE(RemoveMembers(&doc, {2}));
 }
 
+// Removing members relinks the rest without inventing fields: a document
+// with no properties must not come back with "properties":{"system":null},
+// which every client refuses (found by session_merge_fuzzer).
+TEST(SessiondMerge, RemovingMembersAddsNoNullProperties) {
+  Json doc = Apply(nullptr, Join(), Ctx("1"));
+  doc = Apply(&doc, Join(), Ctx("2"));
+  doc.erase("properties");
+  for (auto& [key, member] : doc["members"].items()) member.erase("properties");
+  ASSERT_TRUE(RemoveMembers(&doc, {1}));
+  EXPECT_FALSE(doc.contains("properties")) << doc.dump();
+  for (const auto& [key, member] : doc["members"].items()) {
+    EXPECT_FALSE(member.contains("properties")) << doc.dump();
+  }
+  EXPECT_EQ(doc["membersInfo"]["count"], 1);
+}
+
 TEST(SessiondMerge, MemberConstantsAreFixedButMeIsIdentifiedByToken) {
   Json doc = Apply(nullptr, Json::object(), Ctx());
   doc =

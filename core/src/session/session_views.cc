@@ -174,7 +174,8 @@ std::unique_ptr<SessionCViews> BuildViews(const SessionDocument& doc, uint64_t u
     static_assert(sizeof(out.Gamertag) == kMaxGamertagBytes + 1);
     const std::string_view gamertag = TruncateUtf8(
         m.gamertag ? std::string_view(*m.gamertag) : std::string_view(), kMaxGamertagBytes);
-    std::memcpy(out.Gamertag, gamertag.data(), gamertag.size());
+    // An absent gamertag is an empty view whose data() is null: no copy.
+    if (!gamertag.empty()) std::memcpy(out.Gamertag, gamertag.data(), gamertag.size());
     out.Gamertag[gamertag.size()] = '\0';
     if (m.active.value_or(false)) {
       out.Status = XblMultiplayerSessionMemberStatus::Active;
