@@ -27,6 +27,9 @@ fi
 # pinned npm package at build time.
 loadgen/report/setup.sh
 
+# $CC $CXX $CFLAGS $CXXFLAGS $LIB_FUZZING_ENGINE come from the base image;
+# $ORIGIN is for the linker, not the shell.
+# shellcheck disable=SC2153,SC2016
 cmake -S . -B build-oss-fuzz -G Ninja \
   -DCMAKE_C_COMPILER="$CC" -DCMAKE_CXX_COMPILER="$CXX" \
   -DCMAKE_C_FLAGS="$CFLAGS" -DCMAKE_CXX_FLAGS="$CXXFLAGS" \

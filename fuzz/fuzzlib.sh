@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # fuzz/fuzzlib.sh: shell helpers shared by scripts/fuzz-smoke and
 # scripts/fuzz-nightly (sourced, not run). Expects the repository root as
 # the working directory.
@@ -56,7 +57,7 @@ fuzz_build() {
 # one a line; `dict` is made a path. Flags given in the environment variable
 # FUZZ_SKIP_OPTIONS (space separated keys) are left out.
 fuzz_option_args() {
-  local target="$1" file="$FUZZ_DIR/$1.options"
+  local file="$FUZZ_DIR/$1.options"
   [ -f "$file" ] || return 0
   awk -v dir="$FUZZ_DIR" -v skip=" ${FUZZ_SKIP_OPTIONS:-} " '
     /^[[:space:]]*\[libfuzzer\]/ { in_section = 1; next }
@@ -134,11 +135,12 @@ fuzz_crash_key() {
 # (-merge=1 runs each input in a child, so a crashing input is survived) and
 # reads MERGE-OUTER's "new coverage edges".
 fuzz_corpus_edges() {
-  local bin="$1" scratch edges
+  local bin="$1" scratch edges options
   shift
   scratch=$(mktemp -d)
   mkdir "$scratch/corpus"
-  edges=$("$bin" -merge=1 $(FUZZ_SKIP_OPTIONS="dict" fuzz_option_args "$(basename "$bin")") \
+  mapfile -t options < <(FUZZ_SKIP_OPTIONS="dict" fuzz_option_args "$(basename "$bin")")
+  edges=$("$bin" -merge=1 "${options[@]}" \
     -artifact_prefix="$scratch/" "$scratch/corpus" "$@" 2>&1 |
     awk '/MERGE-OUTER: .* new coverage edges/ { for (i = 1; i <= NF; i++) if ($i == "coverage") c = $(i - 2) } END { print c + 0 }') || true
   rm -rf "$scratch"

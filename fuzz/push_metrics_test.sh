@@ -21,7 +21,7 @@ trap cleanup EXIT
 
 # A free port: try a few random ones; the gateway exits at once if it cannot bind.
 port=""
-for attempt in 1 2 3 4 5 6 7 8; do
+for _ in 1 2 3 4 5 6 7 8; do
   candidate=$((20000 + RANDOM % 40000))
   # Debian's build persists to /var/lib/prometheus by default: keep it private.
   "$pushgateway" --web.listen-address="127.0.0.1:$candidate" \

@@ -14,7 +14,7 @@
 # (execs > 0) and imported the whole seed corpus into its queue, and the
 # summary says engine afl with edges measured by the libFuzzer build.
 # Exit status: 0 ok; 1 a check failed; 0 with SKIPPED when afl++ is not
-# installed (scripts/setup installs it).
+# installed (scripts/setup --for fuzz installs it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,7 +29,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 if ! command -v afl-fuzz >/dev/null 2>&1; then
-  echo "afl-smoke: SKIPPED: afl++ is not installed (scripts/setup installs it)"
+  echo "afl-smoke: SKIPPED: afl++ is not installed (scripts/setup --for fuzz installs it)"
   exit 0
 fi
 

@@ -49,7 +49,8 @@ finish() {
   local rc=$?
   stack_stop
   if [ -n "$keep" ]; then
-    mkdir -p "$keep" && cp -r "$work"/*.log "$work"/*.json "$keep"/ 2>/dev/null || true
+    mkdir -p "$keep"
+    cp -r "$work"/*.log "$work"/*.json "$keep"/ 2>/dev/null || true
   fi
   if [ "$rc" -ne 0 ]; then
     echo "--- live.sh failed (exit $rc); logs:" >&2

@@ -28,4 +28,4 @@ if ! diff -r -u "$dir/generated" "$work/generated" >"$work/diff"; then
   echo "dashboards_stale: dashboards/generated/ is stale: run 'npm run generate --prefix dashboards' and commit the result" >&2
   exit 1
 fi
-echo "dashboards_stale: ok ($(ls "$work/generated" | wc -l) dashboards match src/)"
+echo "dashboards_stale: ok ($(find "$work/generated" -name '*.json' | wc -l) dashboards match src/)"

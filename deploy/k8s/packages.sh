@@ -30,6 +30,7 @@ build=(
 # (which bundles npm) must not get Debian's npm on top of it.
 command -v node >/dev/null 2>&1 || build+=(nodejs)
 command -v npm >/dev/null 2>&1 || build+=(npm)
+# shellcheck disable=SC2034  # read through `declare -n group` below
 runtime=(
   ca-certificates
   libcurl4 libssl3 libprometheus-cpp-core1.0 libprometheus-cpp-pull1.0

@@ -142,9 +142,10 @@ fi
 
 # 8
 runtime=$("$packages" --list runtime)
+mapfile -t runtime_list <<<"$runtime"
 # Everything the runtime group pulls in (Depends, recursively).
 closure=$( (echo "$runtime"; apt-cache depends --recurse --installed --no-recommends --no-suggests \
-  --no-conflicts --no-breaks --no-replaces --no-enhances $runtime 2>/dev/null |
+  --no-conflicts --no-breaks --no-replaces --no-enhances "${runtime_list[@]}" 2>/dev/null |
   sed -nE 's/^ *(Pre)?Depends: <?([^ >]+)>?$/\2/p; s/^([a-z0-9][^ ]*)$/\1/p') | sed 's/:amd64$//' | sort -u)
 uncovered=()
 while read -r lib; do
@@ -178,8 +179,10 @@ for b in "${binaries[@]}"; do
   grep -qE -- "--target [a-z ]*\b$name\b" <<<"$build_run" || { fail "9 the build does not make $name"; targets_ok=0; }
   grep -qF "build/release/$rel" <<<"$build_run" || { fail "9 the build does not copy build/release/$rel"; targets_ok=0; }
 done
-grep -qE 'cmake --preset release' <<<"$runs" && grep -q '"name": "release"' CMakePresets.json ||
-  { fail "9 the build must configure the release preset of CMakePresets.json"; targets_ok=0; }
+if ! grep -qE 'cmake --preset release' <<<"$runs" || ! grep -q '"name": "release"' CMakePresets.json; then
+  fail "9 the build must configure the release preset of CMakePresets.json"
+  targets_ok=0
+fi
 [ "$targets_ok" -eq 0 ] || pass "9 builds and copies loadgen, sessiond, sessionctl from the release preset"
 
 # 10

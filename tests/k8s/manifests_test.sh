@@ -113,8 +113,9 @@ refuse() {  # refuse EXPECTED ARGS...
   local expected=$1 out rc=0
   shift
   out=$(scripts/k8s-render --out "$work/refused" "$@" 2>&1) || rc=$?
-  [ "$rc" -eq 1 ] && grep -qF -- "$expected" <<<"$out" ||
+  if [ "$rc" -ne 1 ] || ! grep -qF -- "$expected" <<<"$out"; then
     fail "k8s-render $*: want exit 1 and '$expected', got exit $rc: $out"
+  fi
 }
 refuse "N '0' is not an integer" 0 10 "$target" +1m
 refuse "RATE 'fast' is not a number" 2 fast "$target" +1m
