@@ -1,4 +1,4 @@
-# sessionrig_warnings(<target>): the project's strict warning set (style.md).
+# sessionrig_warnings(<target>): the project's strict warning set.
 function(sessionrig_warnings target)
   target_compile_options(${target} PRIVATE
     -Wall -Wextra -Wshadow -Wconversion -Wsign-conversion -Wnon-virtual-dtor
@@ -6,6 +6,12 @@ function(sessionrig_warnings target)
     # Only unoptimised: with inlining at -O2, gcc 12 reports "potential null
     # pointer dereference" inside Boost.Asio and CLI11 headers.
     $<$<CONFIG:Debug>:-Wnull-dereference>)
+  # clang checks the lock annotations (sessionrig/thread_annotations.h) in
+  # every clang build (the fuzz preset, scripts/lint's clang-tidy); a
+  # finding is an error whatever SESSIONRIG_WERROR says.
+  if(CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+    target_compile_options(${target} PRIVATE -Wthread-safety -Werror=thread-safety)
+  endif()
   if(SESSIONRIG_WERROR)
     target_compile_options(${target} PRIVATE -Werror)
   endif()

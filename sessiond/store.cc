@@ -94,13 +94,6 @@ std::optional<MemberRemovalReason> TimedStatus(const Json& member) {
   return MemberRemovalReason::kInactive;
 }
 
-// A member whose status has a removal timeout: the status, and when the
-// member entered it.
-struct MemberClock {
-  MemberRemovalReason status;
-  SteadyClock::time_point since;
-};
-
 // The removal timeout of `status` in `doc`, ms; nullopt: never.
 std::optional<std::int64_t> RemovalTimeoutMs(const Json& doc, MemberRemovalReason status) {
   switch (status) {
@@ -167,28 +160,6 @@ std::string NowIso8601() {
   return out;
 }
 
-struct SessionStore::Session {
-  explicit Session(std::string k) : key(std::move(k)) {}
-
-  const std::string key;
-  std::mutex mu;
-  // Removed from the map (or about to be): writers that find it retry the
-  // lookup. Written under mu; read without it to skip dead entries.
-  std::atomic<bool> dead{false};
-  // Some timeout may be pending (an empty session, or a member whose status
-  // has a removal timeout); read by Sweep without mu to find candidates.
-  std::atomic<bool> has_timers{false};
-
-  bool exists = false;  // Guarded by mu. False: an entry for a create in progress.
-  Json doc;             // Guarded by mu. Valid per ValidateDocument when exists.
-  SessionView view;     // Guarded by mu. doc serialized, and its ETag.
-  // When the session became empty (only while sessionEmptyTimeout > 0). Guarded by mu.
-  std::optional<SteadyClock::time_point> empty_since;
-  // Members whose status has a removal timeout, by index: the status and
-  // when the member entered it. Guarded by mu.
-  std::map<std::int64_t, MemberClock> member_clocks;
-};
-
 SessionStore::SessionStore(StoreOptions options, Metrics* metrics)
     : options_(std::move(options)),
       metrics_(metrics),
@@ -205,7 +176,7 @@ SessionStore::Shard& SessionStore::ShardFor(std::string_view key) const {
 
 std::shared_ptr<SessionStore::Session> SessionStore::FindOrInsert(std::string_view key) {
   Shard& shard = ShardFor(key);
-  std::lock_guard<std::mutex> lock(shard.mu);
+  MutexLock lock(shard.mu);
   auto it = shard.map.find(std::string(key));
   if (it != shard.map.end() && !it->second->dead.load(std::memory_order_acquire)) return it->second;
   auto fresh = std::make_shared<Session>(std::string(key));
@@ -219,7 +190,7 @@ std::shared_ptr<SessionStore::Session> SessionStore::FindOrInsert(std::string_vi
 
 void SessionStore::Erase(std::string_view key, const Session* session) {
   Shard& shard = ShardFor(key);
-  std::lock_guard<std::mutex> lock(shard.mu);
+  MutexLock lock(shard.mu);
   auto it = shard.map.find(std::string(key));
   if (it != shard.map.end() && it->second.get() == session) shard.map.erase(it);
 }
@@ -233,41 +204,41 @@ std::optional<SessionView> SessionStore::Read(std::string_view key) const {
   std::shared_ptr<Session> s;
   {
     Shard& shard = ShardFor(key);
-    std::lock_guard<std::mutex> lock(shard.mu);
+    MutexLock lock(shard.mu);
     auto it = shard.map.find(std::string(key));
     if (it == shard.map.end()) return std::nullopt;
     s = it->second;
   }
-  std::lock_guard<std::mutex> lock(s->mu);
+  MutexLock lock(s->mu);
   if (!s->exists || s->dead.load(std::memory_order_relaxed)) return std::nullopt;
   return s->view;
 }
 
-void SessionStore::Commit(Session* s, Json doc, std::string text, SteadyClock::time_point now) {
-  s->doc = std::move(doc);
-  s->view.body = std::make_shared<const std::string>(std::move(text));
-  s->view.etag = NextEtag();
-  s->view.large_document = IsLargeSession(s->doc) ? std::make_shared<const Json>(s->doc) : nullptr;
-  s->exists = true;
+void SessionStore::Commit(Session& s, Json doc, std::string text, SteadyClock::time_point now) {
+  s.doc = std::move(doc);
+  s.view.body = std::make_shared<const std::string>(std::move(text));
+  s.view.etag = NextEtag();
+  s.view.large_document = IsLargeSession(s.doc) ? std::make_shared<const Json>(s.doc) : nullptr;
+  s.exists = true;
   // Timers: emptiness and member statuses.
-  const Json& members = s->doc["members"];
-  if (members.empty() && SessionEmptyTimeoutMs(s->doc) > 0) {
-    if (!s->empty_since) s->empty_since = now;
+  const Json& members = s.doc["members"];
+  if (members.empty() && SessionEmptyTimeoutMs(s.doc) > 0) {
+    if (!s.empty_since) s.empty_since = now;
   } else {
-    s->empty_since.reset();
+    s.empty_since.reset();
   }
   std::map<std::int64_t, MemberClock> clocks;
   for (const auto& [k, m] : members.items()) {
     const std::optional<MemberRemovalReason> status = TimedStatus(m);
-    if (!status || !RemovalTimeoutMs(s->doc, *status)) continue;
+    if (!status || !RemovalTimeoutMs(s.doc, *status)) continue;
     const std::int64_t index = m["constants"]["system"]["index"].get<std::int64_t>();
-    auto it = s->member_clocks.find(index);
-    const bool same = it != s->member_clocks.end() && it->second.status == *status;
+    auto it = s.member_clocks.find(index);
+    const bool same = it != s.member_clocks.end() && it->second.status == *status;
     clocks.emplace(index, MemberClock{*status, same ? it->second.since : now});
   }
-  s->member_clocks = std::move(clocks);
-  s->has_timers.store(s->empty_since.has_value() || !s->member_clocks.empty(),
-                      std::memory_order_relaxed);
+  s.member_clocks = std::move(clocks);
+  s.has_timers.store(s.empty_since.has_value() || !s.member_clocks.empty(),
+                     std::memory_order_relaxed);
 }
 
 WriteResult SessionStore::Write(std::string_view key, const Preconditions& pre, const Json& delta,
@@ -278,103 +249,117 @@ WriteResult SessionStore::Write(std::string_view key, const Preconditions& pre, 
   context.testing_skip_capacity_check = options_.testing_skip_capacity_check;
   for (;;) {
     std::shared_ptr<Session> s = FindOrInsert(key);
-    std::unique_lock<std::mutex> lock(s->mu);
-    if (s->dead.load(std::memory_order_relaxed)) continue;  // deleted meanwhile: look up again
-    const bool exists = s->exists;
+    bool erase = false;
     WriteResult r;
-    // On any failure to create, the placeholder entry goes away again.
-    auto abandon_placeholder = [&] {
-      if (exists) return;
-      s->dead.store(true, std::memory_order_release);
-      lock.unlock();
-      Erase(key, s.get());
-    };
-
-    bool precondition_ok = true;
-    if (pre.if_match_present) {
-      if (!exists) {
-        precondition_ok = false;
-      } else if (!pre.if_match_any && !StrongMatch(pre.if_match, s->view.etag)) {
-        precondition_ok = options_.testing_ignore_if_match;
-      }
+    {
+      MutexLock lock(s->mu);
+      if (s->dead.load(std::memory_order_relaxed)) continue;  // deleted meanwhile: look up again
+      r = WriteLocked(*s, pre, delta, context, now, &erase);
     }
-    if (precondition_ok && pre.if_none_match_present && exists &&
-        (pre.if_none_match_any || WeakMatch(pre.if_none_match, s->view.etag))) {
-      precondition_ok = false;
-    }
-    if (!precondition_ok) {
-      r.outcome = WriteOutcome::kPreconditionFailed;
-      if (exists) r.view = s->view;
-      if (metrics_ != nullptr) metrics_->PreconditionFailed();
-      abandon_placeholder();
-      return r;
-    }
-
-    if (!exists) {
-      context.correlation_id = RandomUuid();
-      context.branch = RandomUuid();
-    }
-    auto merged = MergeDelta(exists ? &s->doc : nullptr, delta, context);
-    if (!merged.ok()) {
-      r.outcome = WriteOutcome::kRefused;
-      r.status = merged.status();
-      abandon_placeholder();
-      return r;
-    }
-    if (options_.testing_drop_member_every > 0 && merged->document["members"].size() >= 2 &&
-        testing_writes_.fetch_add(1, std::memory_order_relaxed) %
-                options_.testing_drop_member_every ==
-            0 &&
-        TestingDropMember(&merged->document, context.caller_xuid)) {
-      merged->text = DumpJson(merged->document);
-    }
-    Status v = ValidateDocument(merged->document, exists ? &s->doc : nullptr);
-    // The capacity bug on purpose: the validator would refuse its result.
-    if (options_.testing_skip_capacity_check && v.code() == StatusCode::kTooManyMembers) {
-      v = Status::Ok();
-    }
-    if (!v.ok()) {
-      r.outcome = WriteOutcome::kInternal;
-      r.status = Status(StatusCode::kInternal, "merged document is invalid: " + v.ToString());
-      abandon_placeholder();
-      return r;
-    }
-    const std::int64_t members_before = exists ? MemberCount(s->doc) : 0;
-    if (merged->deleted) {
-      s->exists = false;
-      s->dead.store(true, std::memory_order_release);
-      s->view = SessionView{};
-      s->doc = Json();
-      lock.unlock();
-      Erase(key, s.get());
-      live_sessions_.fetch_sub(1, std::memory_order_relaxed);
-      if (metrics_ != nullptr) {
-        metrics_->AddMembers(-members_before);
-        metrics_->AddSessions(-1);
-        metrics_->SessionDeleted();
-      }
-      r.outcome = WriteOutcome::kDeleted;
-      return r;
-    }
-    if (!exists) {
-      if (live_sessions_.fetch_add(1, std::memory_order_relaxed) >= options_.max_sessions) {
-        live_sessions_.fetch_sub(1, std::memory_order_relaxed);
-        r.outcome = WriteOutcome::kStoreFull;
-        r.status = Status(StatusCode::kUnavailable,
-                          "session limit reached (" + std::to_string(options_.max_sessions) + ")");
-        abandon_placeholder();
-        return r;
-      }
-      if (metrics_ != nullptr) metrics_->AddSessions(1);
-    }
-    const std::int64_t members_after = MemberCount(merged->document);
-    if (metrics_ != nullptr && members_after != members_before) {
-      metrics_->AddMembers(members_after - members_before);
-    }
-    Commit(s.get(), std::move(merged->document), std::move(merged->text), now);
-    r.outcome = exists ? WriteOutcome::kUpdated : WriteOutcome::kCreated;
-    r.view = s->view;
+    if (erase) Erase(key, s.get());
     return r;
+  }
+}
+
+WriteResult SessionStore::WriteLocked(Session& s, const Preconditions& pre, const Json& delta,
+                                      MergeContext& context, SteadyClock::time_point now,
+                                      bool* erase) {
+  const bool exists = s.exists;
+  WriteResult r;
+  // On any failure to create, the placeholder entry goes away again.
+  auto abandon_placeholder = [&]() {
+    if (exists) return;
+    s.dead.store(true, std::memory_order_release);
+    *erase = true;
+  };
+
+  bool precondition_ok = true;
+  if (pre.if_match_present) {
+    if (!exists) {
+      precondition_ok = false;
+    } else if (!pre.if_match_any && !StrongMatch(pre.if_match, s.view.etag)) {
+      precondition_ok = options_.testing_ignore_if_match;
+    }
+  }
+  if (precondition_ok && pre.if_none_match_present && exists &&
+      (pre.if_none_match_any || WeakMatch(pre.if_none_match, s.view.etag))) {
+    precondition_ok = false;
+  }
+  if (!precondition_ok) {
+    r.outcome = WriteOutcome::kPreconditionFailed;
+    if (exists) r.view = s.view;
+    if (metrics_ != nullptr) metrics_->PreconditionFailed();
+    abandon_placeholder();
+    return r;
+  }
+
+  if (!exists) {
+    context.correlation_id = RandomUuid();
+    context.branch = RandomUuid();
+  }
+  auto merged = MergeDelta(exists ? &s.doc : nullptr, delta, context);
+  if (!merged.ok()) {
+    r.outcome = WriteOutcome::kRefused;
+    r.status = merged.status();
+    abandon_placeholder();
+    return r;
+  }
+  if (options_.testing_drop_member_every > 0 && merged->document["members"].size() >= 2 &&
+      testing_writes_.fetch_add(1, std::memory_order_relaxed) %
+              options_.testing_drop_member_every ==
+          0 &&
+      TestingDropMember(&merged->document, context.caller_xuid)) {
+    merged->text = DumpJson(merged->document);
+  }
+  Status v = ValidateDocument(merged->document, exists ? &s.doc : nullptr);
+  // The capacity bug on purpose: the validator would refuse its result.
+  if (options_.testing_skip_capacity_check && v.code() == StatusCode::kTooManyMembers) {
+    v = Status::Ok();
+  }
+  if (!v.ok()) {
+    r.outcome = WriteOutcome::kInternal;
+    r.status = Status(StatusCode::kInternal, "merged document is invalid: " + v.ToString());
+    abandon_placeholder();
+    return r;
+  }
+  const std::int64_t members_before = exists ? MemberCount(s.doc) : 0;
+  if (merged->deleted) {
+    Retire(s, members_before);
+    *erase = true;
+    r.outcome = WriteOutcome::kDeleted;
+    return r;
+  }
+  if (!exists) {
+    if (live_sessions_.fetch_add(1, std::memory_order_relaxed) >= options_.max_sessions) {
+      live_sessions_.fetch_sub(1, std::memory_order_relaxed);
+      r.outcome = WriteOutcome::kStoreFull;
+      r.status = Status(StatusCode::kUnavailable,
+                        "session limit reached (" + std::to_string(options_.max_sessions) + ")");
+      abandon_placeholder();
+      return r;
+    }
+    if (metrics_ != nullptr) metrics_->AddSessions(1);
+  }
+  const std::int64_t members_after = MemberCount(merged->document);
+  if (metrics_ != nullptr && members_after != members_before) {
+    metrics_->AddMembers(members_after - members_before);
+  }
+  Commit(s, std::move(merged->document), std::move(merged->text), now);
+  r.outcome = exists ? WriteOutcome::kUpdated : WriteOutcome::kCreated;
+  r.view = s.view;
+  return r;
+}
+
+void SessionStore::Retire(Session& s, std::int64_t members_before) {
+  s.exists = false;
+  s.dead.store(true, std::memory_order_release);
+  s.view = SessionView{};
+  s.doc = Json();
+  live_sessions_.fetch_sub(1, std::memory_order_relaxed);
+  if (metrics_ != nullptr) {
+    metrics_->AddMembers(-members_before);
+    metrics_->AddSessions(-1);
+    metrics_->SessionDeleted();
   }
 }
 
@@ -385,73 +370,74 @@ std::size_t SessionStore::Sweep(SteadyClock::time_point now) {
   for (std::size_t i = 0; i < n; ++i) {
     candidates.clear();
     {
-      std::lock_guard<std::mutex> lock(shards_[i].mu);
+      MutexLock lock(shards_[i].mu);
       for (const auto& [k, s] : shards_[i].map) {
         if (s->has_timers.load(std::memory_order_relaxed)) candidates.push_back(s);
       }
     }
     for (const auto& s : candidates) {
-      std::unique_lock<std::mutex> lock(s->mu);
-      if (!s->exists || s->dead.load(std::memory_order_relaxed)) continue;
-      const std::int64_t members_before = MemberCount(s->doc);
-      bool remove_session = false;
-      // Members past their status's removal timeout.
-      std::vector<std::int64_t> expired;
-      std::array<std::int64_t, kMemberRemovalReasonCount> removed_by{};
-      for (const auto& [index, clock] : s->member_clocks) {
-        const std::optional<std::int64_t> ms = RemovalTimeoutMs(s->doc, clock.status);
-        if (ms && now - clock.since >= std::chrono::milliseconds(*ms)) {
-          expired.push_back(index);
-          ++removed_by[static_cast<std::size_t>(clock.status)];
-        }
+      bool retired = false;
+      {
+        MutexLock lock(s->mu);
+        retired = SweepLocked(*s, now);
       }
-      if (!expired.empty()) {
-        Json doc = s->doc;
-        bool removed = false;
-        if (RemoveMembers(&doc, expired) && ValidateDocument(doc, &s->doc).ok()) {
-          if (doc["members"].empty() && SessionEmptyTimeoutMs(doc) == 0) {
-            remove_session = true;
-            removed = true;
-          } else {
-            // Removing members only shrinks a readable document; checked
-            // anyway so that nothing a client cannot read is ever stored.
-            std::string text = DumpJson(doc);
-            if (CheckReadableByClients(doc, text.size()).ok()) {
-              if (metrics_ != nullptr) metrics_->AddMembers(MemberCount(doc) - members_before);
-              Commit(s.get(), std::move(doc), std::move(text), now);
-              removed = true;
-            }
-          }
-        }
-        if (removed && metrics_ != nullptr) {
-          for (std::size_t r = 0; r < kMemberRemovalReasonCount; ++r) {
-            metrics_->MembersRemoved(static_cast<MemberRemovalReason>(r), removed_by[r]);
-          }
-        }
-      }
-      // Empty past sessionEmptyTimeout.
-      const std::int64_t empty_ms = SessionEmptyTimeoutMs(s->doc);
-      if (s->empty_since && empty_ms >= 0 &&
-          now - *s->empty_since >= std::chrono::milliseconds(empty_ms)) {
-        remove_session = true;
-      }
-      if (!remove_session) continue;
-      s->exists = false;
-      s->dead.store(true, std::memory_order_release);
-      s->view = SessionView{};
-      s->doc = Json();
-      lock.unlock();
+      if (!retired) continue;
       Erase(s->key, s.get());
-      live_sessions_.fetch_sub(1, std::memory_order_relaxed);
-      if (metrics_ != nullptr) {
-        metrics_->AddMembers(-members_before);
-        metrics_->AddSessions(-1);
-        metrics_->SessionDeleted();
-      }
       ++deleted;
     }
   }
   return deleted;
+}
+
+bool SessionStore::SweepLocked(Session& s, SteadyClock::time_point now) {
+  if (!s.exists || s.dead.load(std::memory_order_relaxed)) return false;
+  const std::int64_t members_before = MemberCount(s.doc);
+  bool remove_session = false;
+  // Members past their status's removal timeout.
+  std::vector<std::int64_t> expired;
+  std::array<std::int64_t, kMemberRemovalReasonCount> removed_by{};
+  for (const auto& [index, clock] : s.member_clocks) {
+    const std::optional<std::int64_t> ms = RemovalTimeoutMs(s.doc, clock.status);
+    if (ms && now - clock.since >= std::chrono::milliseconds(*ms)) {
+      expired.push_back(index);
+      ++removed_by[static_cast<std::size_t>(clock.status)];
+    }
+  }
+  if (!expired.empty()) {
+    Json doc = s.doc;
+    bool removed = false;
+    if (RemoveMembers(&doc, expired) && ValidateDocument(doc, &s.doc).ok()) {
+      if (doc["members"].empty() && SessionEmptyTimeoutMs(doc) == 0) {
+        remove_session = true;
+        removed = true;
+      } else {
+        // Removing members only shrinks a readable document; checked
+        // anyway so that nothing a client cannot read is ever stored.
+        std::string text = DumpJson(doc);
+        if (CheckReadableByClients(doc, text.size()).ok()) {
+          if (metrics_ != nullptr) metrics_->AddMembers(MemberCount(doc) - members_before);
+          Commit(s, std::move(doc), std::move(text), now);
+          removed = true;
+        }
+      }
+    }
+    if (removed && metrics_ != nullptr) {
+      for (std::size_t r = 0; r < kMemberRemovalReasonCount; ++r) {
+        metrics_->MembersRemoved(static_cast<MemberRemovalReason>(r), removed_by[r]);
+      }
+    }
+  }
+  // Empty past sessionEmptyTimeout.
+  const std::int64_t empty_ms = SessionEmptyTimeoutMs(s.doc);
+  if (s.empty_since && empty_ms >= 0 &&
+      now - *s.empty_since >= std::chrono::milliseconds(empty_ms)) {
+    remove_session = true;
+  }
+  if (!remove_session) return false;
+  // Members the session still listed are counted with it (the members
+  // removed just above were already subtracted when committed).
+  Retire(s, MemberCount(s.doc));
+  return true;
 }
 
 }  // namespace sessionrig::sessiond

@@ -15,7 +15,6 @@
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -23,7 +22,9 @@
 #include <vector>
 
 #include "sessiond/merge.h"
+#include "sessiond/metrics.h"
 #include "sessionrig/status.h"
+#include "sessionrig/thread_annotations.h"
 
 namespace sessionrig::sessiond {
 
@@ -131,10 +132,36 @@ class SessionStore {
   std::size_t session_count() const { return live_sessions_.load(std::memory_order_relaxed); }
 
  private:
-  struct Session;
+  // A member whose status has a removal timeout: the status, and when the
+  // member entered it.
+  struct MemberClock {
+    MemberRemovalReason status;
+    std::chrono::steady_clock::time_point since;
+  };
+  struct Session {
+    explicit Session(std::string k) : key(std::move(k)) {}
+
+    const std::string key;
+    Mutex mu;
+    // Removed from the map (or about to be): writers that find it retry the
+    // lookup. Written under mu; read without it to skip dead entries.
+    std::atomic<bool> dead{false};
+    // Some timeout may be pending (an empty session, or a member whose
+    // status has a removal timeout); read by Sweep without mu to find
+    // candidates.
+    std::atomic<bool> has_timers{false};
+
+    bool exists GUARDED_BY(mu) = false;  // false: an entry for a create in progress
+    Json doc GUARDED_BY(mu);             // valid per ValidateDocument when exists
+    SessionView view GUARDED_BY(mu);     // doc serialized, and its ETag
+    // When the session became empty (only while sessionEmptyTimeout > 0).
+    std::optional<std::chrono::steady_clock::time_point> empty_since GUARDED_BY(mu);
+    // Members whose status has a removal timeout, by index.
+    std::map<std::int64_t, MemberClock> member_clocks GUARDED_BY(mu);
+  };
   struct Shard {
-    mutable std::mutex mu;
-    std::unordered_map<std::string, std::shared_ptr<Session>> map;  // Guarded by mu
+    mutable Mutex mu;
+    std::unordered_map<std::string, std::shared_ptr<Session>> map GUARDED_BY(mu);
   };
 
   Shard& ShardFor(std::string_view key) const;
@@ -143,9 +170,21 @@ class SessionStore {
   // Removes `session` from its shard if the entry is still `session`.
   void Erase(std::string_view key, const Session* session);
   std::string NextEtag();
+  // The write on `s` with its mutex held. Sets *erase when `s` must leave
+  // its shard (a placeholder whose create failed, or a deleted session):
+  // the caller erases it after releasing the session's mutex (lock order).
+  WriteResult WriteLocked(Session& s, const Preconditions& pre, const Json& delta,
+                          MergeContext& context, std::chrono::steady_clock::time_point now,
+                          bool* erase) REQUIRES(s.mu);
+  // Sweep's work on one session; true when the session was deleted (the
+  // caller then erases it from its shard).
+  bool SweepLocked(Session& s, std::chrono::steady_clock::time_point now) REQUIRES(s.mu);
+  // Marks `s` deleted and updates the gauges (the caller erases it).
+  void Retire(Session& s, std::int64_t members_before) REQUIRES(s.mu);
   // Stores `doc`, serialized as `text`, as the new state of `s`.
-  // REQUIRES: s->mu held; CheckReadableByClients(doc, text.size()).ok().
-  void Commit(Session* s, Json doc, std::string text, std::chrono::steady_clock::time_point now);
+  // REQUIRES: CheckReadableByClients(doc, text.size()).ok().
+  void Commit(Session& s, Json doc, std::string text, std::chrono::steady_clock::time_point now)
+      REQUIRES(s.mu);
 
   // Constant after construction.
   const StoreOptions options_;

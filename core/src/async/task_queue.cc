@@ -13,8 +13,9 @@
 //  - Every accepted callback is counted in `outstanding_` until it has run
 //    (normally or canceled); termination completes when that count reaches
 //    zero, which is when the terminated callbacks run.
-// Lock order: XTaskQueueObject::mu_ before ThreadPool::mu_. No lock is held
-// while a user callback runs.
+// Lock order: XTaskQueueObject::mu_ before ThreadPool::mu_.
+// No lock is held while a user callback runs. The locks and what they guard
+// are annotated for clang's thread-safety analysis (scripts/lint).
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -22,7 +23,6 @@
 #include <cstdint>
 #include <deque>
 #include <map>
-#include <mutex>
 #include <new>
 #include <thread>
 #include <unordered_set>
@@ -30,10 +30,13 @@
 #include <vector>
 
 #include "XTaskQueue.h"
+#include "sessionrig/thread_annotations.h"
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using sessionrig::Mutex;
+using sessionrig::MutexLock;
 
 // A unit of pool work: a plain function and its argument (no allocation).
 struct PoolTask {
@@ -56,7 +59,7 @@ class ThreadPool {
   // Runs `task` on a pool thread as soon as one is free.
   void Post(PoolTask task) {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(mu_);
       ready_.push_back(task);
     }
     cv_.notify_one();
@@ -68,7 +71,7 @@ class ThreadPool {
     TimerKey key;
     bool earliest = false;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(mu_);
       key = TimerKey(due, ++timer_seq_);
       auto it = timers_.emplace(key, task).first;
       earliest = it == timers_.begin();
@@ -81,7 +84,7 @@ class ThreadPool {
   // Removes a delayed task that has not started. Returns false if it already
   // fired (then it runs, or ran, on a pool thread).
   bool CancelDelayed(const TimerKey& key) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     return timers_.erase(key) == 1;
   }
 
@@ -92,41 +95,41 @@ class ThreadPool {
   }
 
   void Run() {
-    std::unique_lock<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     for (;;) {
       if (!timers_.empty() && timers_.begin()->first.first <= Clock::now()) {
         PoolTask task = timers_.begin()->second;
         timers_.erase(timers_.begin());
         // Another worker may have to sleep until the next timer now.
         if (!timers_.empty()) cv_.notify_one();
-        lock.unlock();
+        lock.Unlock();
         task.fn(task.arg);
-        lock.lock();
+        lock.Lock();
         continue;
       }
       if (!ready_.empty()) {
         PoolTask task = ready_.front();
         ready_.pop_front();
-        lock.unlock();
+        lock.Unlock();
         task.fn(task.arg);
-        lock.lock();
+        lock.Lock();
         continue;
       }
       if (timers_.empty()) {
-        cv_.wait(lock);
+        lock.Wait(cv_);
       } else {
         // A copy: the map node may be erased by another worker during the wait.
         Clock::time_point due = timers_.begin()->first.first;
-        cv_.wait_until(lock, due);
+        lock.WaitUntil(cv_, due);
       }
     }
   }
 
-  std::mutex mu_;
+  Mutex mu_;
   std::condition_variable cv_;
-  std::deque<PoolTask> ready_;           // Guarded by mu_.
-  std::map<TimerKey, PoolTask> timers_;  // Guarded by mu_.
-  uint64_t timer_seq_ = 0;               // Guarded by mu_.
+  std::deque<PoolTask> ready_ GUARDED_BY(mu_);
+  std::map<TimerKey, PoolTask> timers_ GUARDED_BY(mu_);
+  uint64_t timer_seq_ GUARDED_BY(mu_) = 0;
 };
 
 struct Entry {
@@ -155,20 +158,27 @@ struct XTaskQueueObject {
     TimerKey key;
   };
 
+  // What of a port never changes after construction.
   struct Port {
-    XTaskQueueObject* queue = nullptr;  // Constant after construction.
-    XTaskQueueDispatchMode mode = XTaskQueueDispatchMode::ThreadPool;  // Constant.
-    std::deque<Entry> ready;                                           // Guarded by queue->mu_.
-    uint32_t delayed = 0;        // Delayed callbacks not yet ready. Guarded by queue->mu_.
-    bool drain_posted = false;   // SerializedThreadPool: a drain task exists. Guarded.
+    XTaskQueueObject* queue = nullptr;
+    XTaskQueueDispatchMode mode = XTaskQueueDispatchMode::ThreadPool;
+    int index = 0;               // of its PortState in state_
     std::condition_variable cv;  // Manual: signalled on ready / terminate.
+  };
+  // What of a port changes: guarded by the queue's mu_.
+  struct PortState {
+    std::deque<Entry> ready;
+    uint32_t delayed = 0;       // delayed callbacks not yet ready
+    bool drain_posted = false;  // SerializedThreadPool: a drain task exists
   };
 
   XTaskQueueObject(XTaskQueueDispatchMode work, XTaskQueueDispatchMode completion) {
     ports_[0].queue = this;
     ports_[0].mode = work;
+    ports_[0].index = 0;
     ports_[1].queue = this;
     ports_[1].mode = completion;
+    ports_[1].index = 1;
   }
 
   Port& port(XTaskQueuePort p) { return ports_[p == XTaskQueuePort::Work ? 0 : 1]; }
@@ -187,7 +197,7 @@ struct XTaskQueueObject {
 
   HRESULT Submit(XTaskQueuePort p, uint32_t delay_ms, Entry entry) {
     Port& port_ref = port(p);
-    std::unique_lock<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     if (terminating_) return E_ABORT;
     ++outstanding_;
     if (delay_ms > 0) {
@@ -195,7 +205,7 @@ struct XTaskQueueObject {
       delayed->queue = this;
       delayed->port = &port_ref;
       delayed->entry = entry;
-      ++port_ref.delayed;
+      ++state_[port_ref.index].delayed;
       delayed_.insert(delayed);
       AddRef();
       // FireDelayed takes mu_ first, so it cannot read `key` before it is set.
@@ -203,40 +213,47 @@ struct XTaskQueueObject {
           Clock::now() + std::chrono::milliseconds(delay_ms), PoolTask{&FireDelayed, delayed});
       return S_OK;
     }
-    EnqueueLocked(port_ref, entry, lock);
+    if (Enqueue(port_ref, entry)) {
+      lock.Unlock();
+      RunEntry(entry, false);
+    }
     return S_OK;
   }
 
   bool Dispatch(XTaskQueuePort p, uint32_t timeout_ms) {
     Port& port_ref = port(p);
     if (port_ref.mode != XTaskQueueDispatchMode::Manual) return false;
-    std::unique_lock<std::mutex> lock(mu_);
-    auto ready = [&] { return !port_ref.ready.empty() || terminating_; };
+    const int i = port_ref.index;
+    MutexLock lock(mu_);
+    // (Guarded state is always named in full, never through a reference:
+    // the thread-safety analysis checks member accesses, not aliases.)
     if (timeout_ms == UINT32_MAX) {
-      port_ref.cv.wait(lock, ready);
+      while (state_[i].ready.empty() && !terminating_) lock.Wait(port_ref.cv);
     } else if (timeout_ms > 0) {
-      port_ref.cv.wait_for(lock, std::chrono::milliseconds(timeout_ms), ready);
+      const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+      while (state_[i].ready.empty() && !terminating_ && lock.WaitUntil(port_ref.cv, deadline)) {
+      }
     }
-    if (port_ref.ready.empty()) return false;
-    Entry entry = port_ref.ready.front();
-    port_ref.ready.pop_front();
-    lock.unlock();
+    if (state_[i].ready.empty()) return false;
+    Entry entry = state_[i].ready.front();
+    state_[i].ready.pop_front();
+    lock.Unlock();
     RunEntry(entry, false);
     return true;
   }
 
   bool IsEmpty(XTaskQueuePort p) {
     Port& port_ref = port(p);
-    std::lock_guard<std::mutex> lock(mu_);
-    return port_ref.ready.empty() && port_ref.delayed == 0;
+    MutexLock lock(mu_);
+    return state_[port_ref.index].ready.empty() && state_[port_ref.index].delayed == 0;
   }
 
   HRESULT Terminate(bool wait, void* context, XTaskQueueTerminatedCallback* callback) {
-    std::unique_lock<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     if (wait && tls_running_queue == this) return E_ILLEGAL_METHOD_CALL;
     if (terminated_fired_) {
       // Already done: the new callback has nothing left to wait for.
-      lock.unlock();
+      lock.Unlock();
       if (callback != nullptr) callback(context);
       return S_OK;
     }
@@ -246,22 +263,24 @@ struct XTaskQueueObject {
       auto* job = new TerminateJob();
       job->queue = this;
       for (Port& p : ports_) {
-        for (const Entry& e : p.ready) job->canceled.push_back(e);
-        p.ready.clear();
+        for (const Entry& e : state_[p.index].ready) job->canceled.push_back(e);
+        state_[p.index].ready.clear();
         p.cv.notify_all();
       }
       job->delayed.assign(delayed_.begin(), delayed_.end());
       delayed_.clear();
       AddRef();  // owned by the job
-      lock.unlock();
+      lock.Unlock();
       if (wait) {
         RunTerminateJob(job);
       } else {
         ThreadPool::Instance().Post(PoolTask{&RunTerminateJob, job});
       }
-      lock.lock();
+      lock.Lock();
     }
-    if (wait) terminated_cv_.wait(lock, [this] { return terminated_; });
+    if (wait) {
+      while (!terminated_) lock.Wait(terminated_cv_);
+    }
     return S_OK;
   }
 
@@ -284,8 +303,8 @@ struct XTaskQueueObject {
       // terminating_ and runs the callback canceled).
       if (!ThreadPool::Instance().CancelDelayed(d->key)) continue;
       {
-        std::lock_guard<std::mutex> lock(q->mu_);
-        --d->port->delayed;
+        MutexLock lock(q->mu_);
+        --q->state_[d->port->index].delayed;
       }
       q->RunEntry(d->entry, true);
       delete d;
@@ -297,31 +316,31 @@ struct XTaskQueueObject {
     q->Release();
   }
 
-  // Queues `entry` as ready on `p` according to the port's mode. May unlock.
-  void EnqueueLocked(Port& p, Entry entry, std::unique_lock<std::mutex>& lock) {
+  // Queues `entry` as ready on `p` according to the port's mode. Returns
+  // true when the caller must run it now, after releasing mu_ (Immediate).
+  bool Enqueue(Port& p, Entry entry) REQUIRES(mu_) {
     switch (p.mode) {
       case XTaskQueueDispatchMode::Immediate:
-        lock.unlock();
-        RunEntry(entry, false);
-        return;
+        return true;
       case XTaskQueueDispatchMode::Manual:
-        p.ready.push_back(entry);
+        state_[p.index].ready.push_back(entry);
         p.cv.notify_one();
-        return;
+        return false;
       case XTaskQueueDispatchMode::ThreadPool:
-        p.ready.push_back(entry);
+        state_[p.index].ready.push_back(entry);
         AddRef();  // owned by the pool task
         ThreadPool::Instance().Post(PoolTask{&RunOneTask, &p});
-        return;
+        return false;
       case XTaskQueueDispatchMode::SerializedThreadPool:
-        p.ready.push_back(entry);
-        if (!p.drain_posted) {
-          p.drain_posted = true;
+        state_[p.index].ready.push_back(entry);
+        if (!state_[p.index].drain_posted) {
+          state_[p.index].drain_posted = true;
           AddRef();  // owned by the drain task
           ThreadPool::Instance().Post(PoolTask{&DrainTask, &p});
         }
-        return;
+        return false;
     }
+    return false;
   }
 
   // Runs one callback and accounts for it. No lock held.
@@ -332,7 +351,7 @@ struct XTaskQueueObject {
     tls_running_queue = previous;
     bool finishing = false;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(mu_);
       --outstanding_;
       // Checked here too, so that a callback of a live queue takes the lock once.
       finishing = terminating_ && outstanding_ == 0 && !terminated_fired_;
@@ -345,14 +364,14 @@ struct XTaskQueueObject {
   void MaybeFinishTermination() {
     std::vector<std::pair<XTaskQueueTerminatedCallback*, void*>> callbacks;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(mu_);
       if (!terminating_ || outstanding_ != 0 || terminated_fired_) return;
       terminated_fired_ = true;
       callbacks.swap(terminated_callbacks_);
     }
     for (auto& [callback, context] : callbacks) callback(context);
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(mu_);
       terminated_ = true;
     }
     terminated_cv_.notify_all();
@@ -363,14 +382,14 @@ struct XTaskQueueObject {
   static void RunOneTask(void* arg) {
     auto* p = static_cast<Port*>(arg);
     XTaskQueueObject* q = p->queue;
-    std::unique_lock<std::mutex> lock(q->mu_);
-    if (!p->ready.empty()) {
-      Entry entry = p->ready.front();
-      p->ready.pop_front();
-      lock.unlock();
+    MutexLock lock(q->mu_);
+    if (!q->state_[p->index].ready.empty()) {
+      Entry entry = q->state_[p->index].ready.front();
+      q->state_[p->index].ready.pop_front();
+      lock.Unlock();
       q->RunEntry(entry, false);
     } else {
-      lock.unlock();
+      lock.Unlock();
     }
     q->Release();
   }
@@ -382,16 +401,16 @@ struct XTaskQueueObject {
     auto* p = static_cast<Port*>(arg);
     XTaskQueueObject* q = p->queue;
     for (int i = 0; i < kSerializedBatch; ++i) {
-      std::unique_lock<std::mutex> lock(q->mu_);
-      if (p->ready.empty()) {
-        p->drain_posted = false;
-        lock.unlock();
+      MutexLock lock(q->mu_);
+      if (q->state_[p->index].ready.empty()) {
+        q->state_[p->index].drain_posted = false;
+        lock.Unlock();
         q->Release();
         return;
       }
-      Entry entry = p->ready.front();
-      p->ready.pop_front();
-      lock.unlock();
+      Entry entry = q->state_[p->index].ready.front();
+      q->state_[p->index].ready.pop_front();
+      lock.Unlock();
       q->RunEntry(entry, false);
     }
     // Yield the pool thread so other queues get a turn.
@@ -403,14 +422,15 @@ struct XTaskQueueObject {
   static void FireDelayed(void* arg) {
     auto* d = static_cast<Delayed*>(arg);
     XTaskQueueObject* q = d->queue;
-    std::unique_lock<std::mutex> lock(q->mu_);
+    MutexLock lock(q->mu_);
     q->delayed_.erase(d);
-    --d->port->delayed;
+    --q->state_[d->port->index].delayed;
     if (q->terminating_) {
-      lock.unlock();
+      lock.Unlock();
       q->RunEntry(d->entry, true);
-    } else {
-      q->EnqueueLocked(*d->port, d->entry, lock);
+    } else if (q->Enqueue(*d->port, d->entry)) {
+      lock.Unlock();
+      q->RunEntry(d->entry, false);
     }
     delete d;
     q->Release();
@@ -421,14 +441,16 @@ struct XTaskQueueObject {
   std::atomic<int32_t> refs_{1};
   std::atomic<int32_t> handle_refs_{1};  // open handles
 
-  std::mutex mu_;
+  Mutex mu_;  // taken before the pool's (Post and PostAt run under it)
   Port ports_[2];
-  uint64_t outstanding_ = 0;              // accepted, not yet run. Guarded by mu_.
-  std::unordered_set<Delayed*> delayed_;  // in the pool's timer map. Guarded by mu_.
-  bool terminating_ = false;              // no new callbacks. Guarded by mu_.
-  bool terminated_fired_ = false;         // terminated callbacks taken. Guarded by mu_.
-  bool terminated_ = false;               // terminated callbacks returned. Guarded by mu_.
-  std::vector<std::pair<XTaskQueueTerminatedCallback*, void*>> terminated_callbacks_;  // Guarded.
+  PortState state_[2] GUARDED_BY(mu_);
+  uint64_t outstanding_ GUARDED_BY(mu_) = 0;              // accepted, not yet run
+  std::unordered_set<Delayed*> delayed_ GUARDED_BY(mu_);  // in the pool's timer map
+  bool terminating_ GUARDED_BY(mu_) = false;              // no new callbacks
+  bool terminated_fired_ GUARDED_BY(mu_) = false;         // terminated callbacks taken
+  bool terminated_ GUARDED_BY(mu_) = false;               // terminated callbacks returned
+  std::vector<std::pair<XTaskQueueTerminatedCallback*, void*>> terminated_callbacks_
+      GUARDED_BY(mu_);
   std::condition_variable terminated_cv_;  // signalled when terminated_ becomes true
 };
 
@@ -451,9 +473,9 @@ bool ValidPort(XTaskQueuePort port) {
 
 // The process default queue. Never destroyed (reachable at exit).
 struct DefaultQueue {
-  std::mutex mu;
-  bool initialized = false;           // Guarded by mu.
-  XTaskQueueObject* queue = nullptr;  // one handle reference. Guarded by mu.
+  Mutex mu;
+  bool initialized GUARDED_BY(mu) = false;
+  XTaskQueueObject* queue GUARDED_BY(mu) = nullptr;  // one handle reference
 };
 
 DefaultQueue& Default() {
@@ -519,7 +541,7 @@ STDAPI_(bool) XTaskQueueIsEmpty(XTaskQueueHandle queue, XTaskQueuePort port) XBL
 STDAPI_(bool) XTaskQueueGetCurrentProcessTaskQueue(XTaskQueueHandle* queue) XBL_NOEXCEPT {
   if (queue == nullptr) return false;
   DefaultQueue& d = Default();
-  std::lock_guard<std::mutex> lock(d.mu);
+  MutexLock lock(d.mu);
   if (!d.initialized) {
     d.initialized = true;
     d.queue = new (std::nothrow)
@@ -536,7 +558,7 @@ STDAPI_(void) XTaskQueueSetCurrentProcessTaskQueue(XTaskQueueHandle queue) XBL_N
   XTaskQueueObject* old = nullptr;
   {
     DefaultQueue& d = Default();
-    std::lock_guard<std::mutex> lock(d.mu);
+    MutexLock lock(d.mu);
     old = d.queue;
     d.queue = queue;
     d.initialized = true;
