@@ -6,7 +6,7 @@
 //
 // Reads the summary scripts/fuzz-nightly writes (schema
 // "sessionrig.fuzz.summary/v1") and replaces the metric group
-// job=<job>[,instance=<name>] with (names from shared/design.md):
+// job=<job>[,instance=<name>] with (names from dashboards/prometheus/metric_names.md):
 //   sessionrig_fuzz_execs_per_second{target}   gauge: average over the run
 //   sessionrig_fuzz_corpus_files{target}       gauge: files in fuzz/corpus/<target> after merging
 //   sessionrig_fuzz_edges{target}              gauge: libFuzzer's "cov" at the end of the run

@@ -2,8 +2,8 @@
 // responses (played by a scripted loopback server) go through the real core
 // (XblMultiplayerWriteSessionAsync/Result), and the counted status is what
 // ClassifyWriteResult makes of the Result call. The expected column is the
-// HTTP behaviour loadgen/README.md "What a write is counted as" documents,
-// not a copy of the code's switch.
+// behaviour docs/contracts.md "What a write is counted as" documents, not
+// a copy of the code's switch.
 #include "loadgen/write_status.h"
 
 #include <XAsync.h>

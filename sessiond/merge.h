@@ -1,6 +1,6 @@
 // sessiond/merge.h: the MPSD delta merge and the session document validator.
 //
-// A PUT body is a delta, not a document (spec section 3). MergeDelta applies
+// A PUT body is a delta, not a document (docs/protocol.md, "The write request"). MergeDelta applies
 // one delta to the current document (or creates one) and returns the new
 // document; ValidateDocument checks a document's invariants, optionally
 // against the document it replaced; CheckReadableByClients checks that the

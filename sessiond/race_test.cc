@@ -192,7 +192,8 @@ AppendRun RunAppendRace(Server& s, int attempts_per_thread) {
   return run;
 }
 
-// The linear-time history check of design.md; returns the violations found.
+// The linear-time history check (loadgen/consistency.h states its rules);
+// returns the violations found.
 std::vector<std::string> CheckHistory(const AppendRun& run) {
   std::vector<std::string> violations;
   std::map<std::string, const Ack*> by_prior;

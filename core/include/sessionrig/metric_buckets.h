@@ -2,8 +2,8 @@
 // histogram sessionrig exports to Prometheus, in seconds: loadgen's write,
 // action and schedule-lag histograms and sessiond's request duration. One
 // list, so `sum by (le)` across loadgen shards is exact and client-side and
-// server-side quantiles come from the same buckets (design.md: "All
-// generators use identical histogram buckets").
+// server-side quantiles come from the same buckets (docs/contracts.md,
+// "Prometheus metrics").
 #pragma once
 
 #include <array>

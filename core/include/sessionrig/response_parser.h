@@ -2,7 +2,7 @@
 // function (HTTP status, headers, body) -> result with no I/O. The C API's
 // Write/Get Result calls use it, and so do the fuzzers.
 //
-// Rules (spec sections 1, 4 and 7):
+// Rules (docs/protocol.md, "Responses and status mapping" and "Write status"):
 //  - hr is S_OK for 2xx and SrHResultFromHttpStatus(status) otherwise, except:
 //    a 2xx that must carry a session (every 2xx but 204) and does not carry a
 //    usable one gives WEB_E_INVALID_JSON_STRING; a 412 with a usable session

@@ -1,6 +1,6 @@
 // sessionrig/session_document.h: the typed, validated MPSD session document
-// (spec section 5) that responses are parsed into and that session handles
-// show through the C getters.
+// (docs/protocol.md, "The session document") that responses are parsed into and that session
+// handles show through the C getters.
 //
 // ParseSessionDocument() checks every field it types (JSON types, ranges,
 // string lengths, member keys and indices, the `next` chain) and fails with a

@@ -214,7 +214,8 @@ TEST_F(SessionCallsTest, LastMemberLeavingGivesSessionDeleted) {
 }
 
 // Every malformed-response class fails the call with a failure HRESULT and no
-// handle (spec section 7: never S_OK with a null or half-filled handle).
+// handle (docs/protocol.md, "Handles and setters": never S_OK with a null or
+// half-filled handle).
 struct MalformedCase {
   const char* name;
   Script script;

@@ -49,7 +49,7 @@ static_assert(sizeof(BlockInternal) <= sizeof(XAsyncBlock::internal),
 // XAsyncGetResult returned the call's outcome once, success or failure: a
 // second call is E_ILLEGAL_METHOD_CALL. (libHttpClient returns a failed
 // call's HRESULT again; the write contract says the second Result call is
-// E_ILLEGAL_METHOD_CALL without exception, spec section 1.)
+// E_ILLEGAL_METHOD_CALL without exception: docs/protocol.md, "Async calls".)
 constexpr uint32_t kResultRead = 1;
 
 BlockInternal ReadInternal(const XAsyncBlock* block) {

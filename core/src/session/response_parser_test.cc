@@ -45,7 +45,7 @@ ParsedResponse Get(uint32_t status, const HeaderList& headers, std::string_view 
   return r;
 }
 
-// ---- Status table (spec section 4) -------------------------------------------
+// ---- Status table (docs/protocol.md, "Responses and status mapping") --------
 
 TEST(ParseWriteResponse, Ok200IsUpdatedWithSession) {
   ParsedResponse r = Write(200, JsonHeaders(), kSession);

@@ -5,7 +5,7 @@
 // A session object holds, for one user (xuid), a session reference, the
 // document of the last response (or an empty one for a handle created
 // locally), that response's ETag and write status, and the DELTA: what the
-// setters changed since, which the next write sends (spec section 3).
+// setters changed since, which the next write sends (docs/protocol.md, "The write request").
 //
 // Getters show the handle's document with the session-level setters applied
 // (constants, properties, custom properties) and the current user's status
