@@ -96,11 +96,11 @@ inline bool ParseHex(std::string_view v, uint64_t* out) {
   for (char c : v) {
     uint64_t d = 0;
     if (c >= '0' && c <= '9') {
-      d = static_cast<uint64_t>(c - '0');
+      d = static_cast<uint64_t>(c) - '0';
     } else if (c >= 'a' && c <= 'f') {
-      d = static_cast<uint64_t>(c - 'a' + 10);
+      d = static_cast<uint64_t>(c) - 'a' + 10;
     } else if (c >= 'A' && c <= 'F') {
-      d = static_cast<uint64_t>(c - 'A' + 10);
+      d = static_cast<uint64_t>(c) - 'A' + 10;
     } else {
       return false;
     }

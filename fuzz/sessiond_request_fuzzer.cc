@@ -63,7 +63,8 @@ constexpr char kSecret[] = "sessionrig-fuzz-secret-0123456789";
 // checking what a seed exercises).
 bool Trace() {
   static const bool on = [] {
-    const char* v = std::getenv("SESSIONRIG_FUZZ_TRACE");
+    // The fuzzer's one thread reads it once.
+    const char* v = std::getenv("SESSIONRIG_FUZZ_TRACE");  // NOLINT(concurrency-mt-unsafe)
     return v != nullptr && std::string_view(v) == "1";
   }();
   return on;

@@ -188,7 +188,8 @@ std::optional<SplitResponse> StrictResponse(std::string_view raw) {
 // SESSIONRIG_FUZZ_TRACE=1 prints each input's result (for checking seeds).
 bool Trace() {
   static const bool on = [] {
-    const char* v = std::getenv("SESSIONRIG_FUZZ_TRACE");
+    // The fuzzer's one thread reads it once.
+    const char* v = std::getenv("SESSIONRIG_FUZZ_TRACE");  // NOLINT(concurrency-mt-unsafe)
     return v != nullptr && std::string_view(v) == "1";
   }();
   return on;

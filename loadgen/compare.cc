@@ -14,6 +14,12 @@ namespace sessionrig::loadgen {
 
 namespace {
 
+// log |Gamma(x)|; lgamma_r, because std::lgamma writes the global signgam.
+double LogGamma(double x) {
+  int sign = 0;
+  return lgamma_r(x, &sign);
+}
+
 using nlohmann::json;
 
 double Median(std::vector<double> v) {
@@ -109,8 +115,8 @@ double BetaContinuedFraction(double a, double b, double x) {
 double IncompleteBeta(double a, double b, double x) {
   if (x <= 0) return 0;
   if (x >= 1) return 1;
-  const double front = std::exp(std::lgamma(a + b) - std::lgamma(a) - std::lgamma(b) +
-                                a * std::log(x) + b * std::log1p(-x));
+  const double front =
+      std::exp(LogGamma(a + b) - LogGamma(a) - LogGamma(b) + a * std::log(x) + b * std::log1p(-x));
   if (x < (a + 1) / (a + b + 2)) return front * BetaContinuedFraction(a, b, x) / a;
   return 1.0 - front * BetaContinuedFraction(b, a, 1 - x) / b;
 }
@@ -312,9 +318,8 @@ MannWhitney MannWhitneyU(const std::vector<double>& x, const std::vector<double>
 double SmallestPValue(std::size_t m, std::size_t n) {
   if (m == 0 || n == 0) return 1.0;
   // log C(m+n, m)
-  const double log_c = std::lgamma(static_cast<double>(m + n + 1)) -
-                       std::lgamma(static_cast<double>(m + 1)) -
-                       std::lgamma(static_cast<double>(n + 1));
+  const double log_c = LogGamma(static_cast<double>(m + n + 1)) -
+                       LogGamma(static_cast<double>(m + 1)) - LogGamma(static_cast<double>(n + 1));
   return std::min(1.0, 2.0 * std::exp(-log_c));
 }
 

@@ -470,7 +470,10 @@ Status ApplyConfigJson(std::string_view text, Config* config) {
   StatusOr<nlohmann::json> parsed = ParseJsonStrict(text);
   if (!parsed.ok()) return Invalid("not valid JSON: " + parsed.status().message());
   if (!parsed->is_object()) return Invalid("expected a JSON object of fields");
-  for (const auto& [key, value] : parsed->items()) {
+  for (const auto& field : parsed->items()) {
+    // Named copies, not structured bindings: the lambdas below capture them.
+    const std::string& key = field.key();
+    const nlohmann::json& value = field.value();
     const auto& fields = Fields();
     auto it = std::find_if(fields.begin(), fields.end(),
                            [&](const ConfigField& f) { return key == f.key; });
@@ -491,21 +494,16 @@ Status ApplyConfigJson(std::string_view text, Config* config) {
         if (Status s = apply(value.dump()); !s.ok()) return s;
         break;
       case Kind::kDuration:
-        if (value.is_number()) {
-          if (Status s = apply(value.dump()); !s.ok()) return s;
-        } else if (value.is_string()) {
-          if (Status s = apply(value.get<std::string>()); !s.ok()) return s;
-        } else {
-          return Invalid(name + ": expected a duration such as \"10s\"");
-        }
-        break;
       case Kind::kTime:
+        // A number or a string, parsed as the flag parses its text.
         if (value.is_number()) {
           if (Status s = apply(value.dump()); !s.ok()) return s;
         } else if (value.is_string()) {
           if (Status s = apply(value.get<std::string>()); !s.ok()) return s;
         } else {
-          return Invalid(name + ": expected unix seconds or an RFC 3339 time string");
+          return Invalid(name + (it->kind == Kind::kDuration
+                                     ? ": expected a duration such as \"10s\""
+                                     : ": expected unix seconds or an RFC 3339 time string"));
         }
         break;
       case Kind::kBool:

@@ -286,7 +286,9 @@ int RunCommand(const std::string& config_path,
     }
   }
   // --shard auto/N: the index of this pod in a Kubernetes Indexed Job.
-  if (Status s = ResolveAutoShard(std::getenv(kJobCompletionIndexEnv), &config); !s.ok()) {
+  // Read before any thread starts.
+  const char* index = std::getenv(kJobCompletionIndexEnv);  // NOLINT(concurrency-mt-unsafe)
+  if (Status s = ResolveAutoShard(index, &config); !s.ok()) {
     return Fail(s.message());
   }
   if (Status s = ResolveAndValidate(&config); !s.ok()) return Fail(s.message());

@@ -70,7 +70,12 @@ template <std::size_t N>
 constexpr std::array<std::int64_t, N> ScaledBounds(const std::array<double, N>& bounds,
                                                    double scale) {
   std::array<std::int64_t, N> out{};
-  for (std::size_t i = 0; i < N; ++i) out[i] = static_cast<std::int64_t>(bounds[i] * scale + 0.5);
+  // Bounds are positive, so adding 0.5 and truncating rounds to nearest
+  // (std::llround is not constexpr).
+  for (std::size_t i = 0; i < N; ++i) {
+    out[i] =
+        static_cast<std::int64_t>(bounds[i] * scale + 0.5);  // NOLINT(bugprone-incorrect-roundings)
+  }
   return out;
 }
 

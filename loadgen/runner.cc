@@ -71,7 +71,7 @@ double TargetRateAt(const Config& config, const RunPlan& plan, double elapsed) {
 // and checks every session that could be read.
 ConsistencyResult CheckAppend(const Config& config, const std::string& endpoint,
                               const UserCredential& reader,
-                              std::map<std::string, SessionHistory> histories,
+                              std::map<std::string, SessionHistory>&& histories,
                               std::vector<std::string>* warnings) {
   std::vector<SessionHistory> sessions;
   sessions.reserve(histories.size());

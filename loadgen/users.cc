@@ -43,7 +43,7 @@ Status Invalid(std::string message) {
 StatusOr<std::string> RunCommand(const std::string& command) {
   int pipe_fds[2];
   if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
-    return Invalid(std::string("--token-command: pipe: ") + std::strerror(errno));
+    return Invalid(std::string("--token-command: pipe: ") + ErrnoText(errno));
   }
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
@@ -56,7 +56,7 @@ StatusOr<std::string> RunCommand(const std::string& command) {
   ::close(pipe_fds[1]);
   if (spawned != 0) {
     ::close(pipe_fds[0]);
-    return Invalid(std::string("--token-command: cannot run /bin/sh: ") + std::strerror(spawned));
+    return Invalid(std::string("--token-command: cannot run /bin/sh: ") + ErrnoText(spawned));
   }
   const auto deadline = std::chrono::steady_clock::now() + kTokenCommandTimeout;
   std::string out;

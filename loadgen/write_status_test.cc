@@ -65,8 +65,8 @@ std::optional<WriteStatus> CountedStatusOf(Script script, uint32_t timeout_ms = 
   return counted;
 }
 
-Script Answer(int status, std::string body = "",
-              std::vector<std::pair<std::string, std::string>> headers = {}) {
+Script Answer(int status, const std::string& body = "",
+              const std::vector<std::pair<std::string, std::string>>& headers = {}) {
   return Script().ReadRequest().Send(HttpResponseBytes(status, body, headers));
 }
 

@@ -23,7 +23,7 @@ TEST(ZipfTest, RngIsDeterministicAndUniform) {
     ASSERT_LT(u, 1.0);
     ++buckets[static_cast<std::size_t>(u * 10)];
   }
-  for (int count : buckets) EXPECT_NEAR(count, kDraws / 10, kDraws / 100);
+  for (int count : buckets) EXPECT_NEAR(count, kDraws / 10.0, kDraws / 100.0);
   for (int i = 0; i < 1000; ++i) EXPECT_LT(r.Below(7), 7u);
 }
 

@@ -38,12 +38,12 @@ class SessiondHandlerTest : public ::testing::Test {
   explicit SessiondHandlerTest(HandlerOptions options = Options())
       : handler_(std::move(options), &metrics_) {}
 
-  HttpResponse Send(http::verb verb, std::string target, const Headers& headers,
+  HttpResponse Send(http::verb verb, const std::string& target, const Headers& headers,
                     std::string body = "", bool loopback = true) {
-    return Call(verb, std::move(target), headers, std::move(body), loopback).response;
+    return Call(verb, target, headers, std::move(body), loopback).response;
   }
 
-  HandlerResult Call(http::verb verb, std::string target, const Headers& headers,
+  HandlerResult Call(http::verb verb, const std::string& target, const Headers& headers,
                      std::string body = "", bool loopback = true) {
     HttpRequest req{verb, target, 11};
     for (const auto& [k, v] : headers) req.insert(k, v);

@@ -88,7 +88,8 @@ const Json* Find(const Json& parent, const char* key) {
 // Every key of `object` must be in `allowed`.
 Status OnlyKeys(const Json& object, std::initializer_list<const char*> allowed,
                 const std::string& path) {
-  for (const auto& [k, v] : object.items()) {
+  for (const auto& item : object.items()) {
+    const std::string& k = item.key();
     const bool known =
         std::any_of(allowed.begin(), allowed.end(), [&](const char* a) { return k == a; });
     if (!known) return Status(StatusCode::kInvalidArgument, "unknown field " + path + "." + k);

@@ -100,7 +100,7 @@ StatusOr<HttpConnection> HttpConnection::Connect(const std::string& host, std::u
         ::connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
       break;
     }
-    last_error = std::strerror(errno);
+    last_error = ErrnoText(errno);
     ::close(fd);
     fd = -1;
   }
@@ -147,7 +147,7 @@ Status HttpConnection::SendRaw(std::string_view bytes) {
     const ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
     if (n < 0) {
       if (errno == EINTR || errno == EAGAIN) continue;
-      return Transport(std::string("send failed: ") + std::strerror(errno));
+      return Transport(std::string("send failed: ") + ErrnoText(errno));
     }
     bytes.remove_prefix(static_cast<std::size_t>(n));
   }
@@ -159,15 +159,15 @@ StatusOr<std::size_t> HttpConnection::Fill() {
   pollfd p{fd_, POLLIN, 0};
   const int ready = ::poll(&p, 1, static_cast<int>(timeout_.count()));
   if (ready == 0) return Transport("receive timed out");
-  if (ready < 0) return Transport(std::string("poll failed: ") + std::strerror(errno));
+  if (ready < 0) return Transport(std::string("poll failed: ") + ErrnoText(errno));
   char chunk[16384];
   for (;;) {
     const ssize_t n = ::recv(fd_, chunk, sizeof(chunk), 0);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
-      return Status(StatusCode::kTransport,
-                    errno == ECONNRESET ? "connection reset"
-                                        : std::string("recv failed: ") + std::strerror(errno));
+      return Status(StatusCode::kTransport, errno == ECONNRESET
+                                                ? "connection reset"
+                                                : std::string("recv failed: ") + ErrnoText(errno));
     }
     buffer_.append(chunk, static_cast<std::size_t>(n));
     return static_cast<std::size_t>(n);

@@ -161,7 +161,7 @@ std::string NowIso8601() {
 }
 
 SessionStore::SessionStore(StoreOptions options, Metrics* metrics)
-    : options_(std::move(options)),
+    : options_(options),
       metrics_(metrics),
       etag_prefix_(
           HexU64((std::uint64_t{std::random_device()()} << 32) ^ std::random_device()(), 16)),

@@ -226,7 +226,7 @@ TEST(ReportTest, ComparePageCarriesTheResult) {
   std::vector<json> next;
   for (int i = 0; i < 3; ++i) {
     SyntheticOptions o;
-    o.seed = static_cast<std::uint64_t>(10 + i);
+    o.seed = 10 + static_cast<std::uint64_t>(i);
     o.intervals = 15;
     base.push_back(MakeSyntheticSummary(o));
     o.seed += 100;

@@ -36,6 +36,10 @@ enum class StatusCode : int {
 
 const char* StatusCodeName(StatusCode code);
 
+// The text of an errno value, for error messages; thread-safe (strerror_r),
+// unlike std::strerror.
+std::string ErrnoText(int err);
+
 class [[nodiscard]] Status {
  public:
   Status() = default;

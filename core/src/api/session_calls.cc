@@ -152,7 +152,10 @@ HRESULT TargetFor(const XblContext& context, RequestTarget* target) {
 HRESULT TakeResult(XAsyncBlock* async, const char* identity, XblMultiplayerSessionHandle* handle) {
   if (async == nullptr) return E_INVALIDARG;
   XblMultiplayerSessionHandle result = nullptr;
-  HRESULT hr = XAsyncGetResult(async, identity, sizeof(result), &result, nullptr);
+  // The payload is the handle itself: its size is a pointer's.
+  HRESULT hr =
+      XAsyncGetResult(async, identity, sizeof(result),  // NOLINT(bugprone-sizeof-expression)
+                      &result, nullptr);
   if (FAILED(hr)) return hr;
   if (handle != nullptr) {
     *handle = result;

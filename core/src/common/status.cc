@@ -1,6 +1,25 @@
 #include "sessionrig/status.h"
 
+#include <cstring>
+
 namespace sessionrig {
+
+namespace {
+
+// strerror_r is the GNU variant (returns the text) or the POSIX one (fills
+// the buffer, returns 0) depending on feature macros: accept both.
+[[maybe_unused]] const char* StrerrorResult(const char* text, const char* /*buf*/) { return text; }
+[[maybe_unused]] const char* StrerrorResult(int rc, const char* buf) {
+  return rc == 0 ? buf : "unknown error";
+}
+
+}  // namespace
+
+std::string ErrnoText(int err) {
+  char buf[256] = {};
+  return StrerrorResult(strerror_r(err, buf, sizeof(buf)), buf) + std::string(" (errno ") +
+         std::to_string(err) + ")";
+}
 
 const char* StatusCodeName(StatusCode code) {
   switch (code) {

@@ -190,13 +190,13 @@ StatusOr<std::unique_ptr<CurlTransport>> CurlTransport::Create(const TransportOp
   t->epoll_fd_ = UniqueFd(epoll_create1(EPOLL_CLOEXEC));
   t->event_fd_ = UniqueFd(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
   if (!t->epoll_fd_.valid() || !t->event_fd_.valid()) {
-    return Status(StatusCode::kInternal, std::string("transport fds: ") + std::strerror(errno));
+    return Status(StatusCode::kInternal, std::string("transport fds: ") + ErrnoText(errno));
   }
   epoll_event ev{};
   ev.events = EPOLLIN;
   ev.data.u64 = WaitData(kWaitEvent, 0);
   if (epoll_ctl(t->epoll_fd_.get(), EPOLL_CTL_ADD, t->event_fd_.get(), &ev) != 0) {
-    return Status(StatusCode::kInternal, std::string("epoll_ctl: ") + std::strerror(errno));
+    return Status(StatusCode::kInternal, std::string("epoll_ctl: ") + ErrnoText(errno));
   }
   // One shard unless many HTTP/1.1 connections may be open at once. A
   // per-host connection cap is kept exactly with one multi handle, and h2
@@ -218,13 +218,13 @@ Status CurlTransport::AddShard() {
   shard->index = static_cast<uint32_t>(shards_.size());
   shard->timer_fd = UniqueFd(timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC));
   if (!shard->timer_fd.valid()) {
-    return Status(StatusCode::kInternal, std::string("timerfd: ") + std::strerror(errno));
+    return Status(StatusCode::kInternal, std::string("timerfd: ") + ErrnoText(errno));
   }
   epoll_event ev{};
   ev.events = EPOLLIN;
   ev.data.u64 = WaitData(kWaitTimer, shard->index);
   if (epoll_ctl(epoll_fd_.get(), EPOLL_CTL_ADD, shard->timer_fd.get(), &ev) != 0) {
-    return Status(StatusCode::kInternal, std::string("epoll_ctl: ") + std::strerror(errno));
+    return Status(StatusCode::kInternal, std::string("epoll_ctl: ") + ErrnoText(errno));
   }
   shard->multi.reset(curl_multi_init());
   if (shard->multi == nullptr) return Status(StatusCode::kInternal, "curl_multi_init failed");
@@ -284,7 +284,7 @@ Status CurlTransport::AddWakeFd(int fd) {
   ev.events = EPOLLIN;
   ev.data.u64 = WaitData(kWaitWake, 0);
   if (epoll_ctl(epoll_fd_.get(), EPOLL_CTL_ADD, fd, &ev) != 0) {
-    return Status(StatusCode::kInternal, std::string("epoll_ctl: ") + std::strerror(errno));
+    return Status(StatusCode::kInternal, std::string("epoll_ctl: ") + ErrnoText(errno));
   }
   wake_fd_ = fd;
   return Status::Ok();

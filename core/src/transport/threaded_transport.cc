@@ -157,7 +157,7 @@ StatusOr<std::unique_ptr<Transport>> CreateThreadedTransport(const TransportOpti
   auto shared = std::make_shared<Shared>();
   shared->wake_fd = UniqueFd(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
   if (!shared->wake_fd.valid()) {
-    return Status(StatusCode::kInternal, std::string("eventfd: ") + std::strerror(errno));
+    return Status(StatusCode::kInternal, std::string("eventfd: ") + ErrnoText(errno));
   }
   auto inner = CurlTransport::Create(options);
   if (!inner.ok()) return inner.status();
