@@ -85,6 +85,17 @@ const Json* Find(const Json& parent, const char* key) {
   return it == parent.end() ? nullptr : &*it;
 }
 
+// The value at `keys` below `root` (nullptr when a step is missing or not an
+// object); never inserts, unlike operator[].
+const Json* FindPath(const Json& root, std::initializer_list<const char*> keys) {
+  const Json* j = &root;
+  for (const char* k : keys) {
+    j = Find(*j, k);
+    if (j == nullptr) return nullptr;
+  }
+  return j;
+}
+
 // Every key of `object` must be in `allowed`.
 Status OnlyKeys(const Json& object, std::initializer_list<const char*> allowed,
                 const std::string& path) {
@@ -243,10 +254,7 @@ void Relink(Json& doc) {
   for (const auto& [k, m] : members.items()) order.emplace(ParseIndex(k), k);
   std::set<std::int64_t> turn;
   // Const lookups: reading must not add "properties":{"system":null}.
-  const Json* props = Find(doc, "properties");
-  const Json* props_sys = props != nullptr ? Find(*props, "system") : nullptr;
-  if (const Json* t = props_sys != nullptr ? Find(*props_sys, "turn") : nullptr;
-      t && t->is_array()) {
+  if (const Json* t = FindPath(doc, {"properties", "system", "turn"}); t && t->is_array()) {
     for (const Json& i : *t) turn.insert(AsInt(i).value_or(-1));
   }
   std::int64_t accepted = 0;
@@ -261,9 +269,7 @@ void Relink(Json& doc) {
       m.erase("turn");
     }
     if (!m.value("reserved", false)) ++accepted;
-    const Json* mp = Find(m, "properties");
-    const Json* ms = mp != nullptr ? Find(*mp, "system") : nullptr;
-    const Json* act = ms != nullptr ? Find(*ms, "active") : nullptr;
+    const Json* act = FindPath(m, {"properties", "system", "active"});
     if (act != nullptr && act->is_boolean() && act->get<bool>()) ++active;
   }
   info["first"] = order.empty() ? next_index : order.begin()->first;
@@ -826,9 +832,7 @@ Status ValidateDocument(const Json& doc, const Json* previous) {
       return Status(StatusCode::kMemberChain, "members." + k + ": xuid is already a member");
     }
     if (!m.value("reserved", false)) ++n_accepted;
-    const Json* mp = Find(m, "properties");
-    const Json* ms = mp != nullptr ? Find(*mp, "system") : nullptr;
-    const Json* act = ms != nullptr ? Find(*ms, "active") : nullptr;
+    const Json* act = FindPath(m, {"properties", "system", "active"});
     if (act != nullptr && act->is_boolean() && act->get<bool>()) ++n_active;
   }
   // The chain: from `first`, strictly ascending, through every member, to `next`.
