@@ -11,6 +11,7 @@
 //         response  ParseWriteResponse of a 200 carrying the document
 //         strict    ParseJsonStrict alone
 //         nlohmann  nlohmann::json::parse alone (the baseline)
+//         print     no parse: prints the document
 //
 // Per-parse instructions, the setup left out:
 //   valgrind --tool=callgrind --toggle-collect='*RunParses*'
@@ -103,7 +104,8 @@ enum class Mode { kModel, kDom, kResponse, kStrict, kNlohmann };
 int main(int argc, char** argv) {
   using sessionrig::Mode;
   if (argc < 3) {
-    std::fprintf(stderr, "usage: %s model|dom|response|strict|nlohmann MEMBERS [PARSES=1000]\n",
+    std::fprintf(stderr,
+                 "usage: %s model|dom|response|strict|nlohmann|print MEMBERS [PARSES=1000]\n",
                  argv[0]);
     return 2;
   }
@@ -119,7 +121,7 @@ int main(int argc, char** argv) {
     mode = Mode::kStrict;
   } else if (std::strcmp(name, "nlohmann") == 0) {
     mode = Mode::kNlohmann;
-  } else {
+  } else if (std::strcmp(name, "print") != 0) {
     std::fprintf(stderr, "unknown mode %s\n", name);
     return 2;
   }
@@ -127,6 +129,10 @@ int main(int argc, char** argv) {
   const int parses = argc > 3 ? std::atoi(argv[3]) : 1000;
   if (members < 0 || parses < 0) return 2;
   const std::string text = sessionrig::SessionText(members);
+  if (std::strcmp(name, "print") == 0) {
+    std::printf("%s\n", text.c_str());
+    return 0;
+  }
   const std::size_t ok = sessionrig::RunParses(mode, text, parses);
   std::printf("%s members=%d bytes=%zu parses=%d ok=%zu\n", name, members, text.size(), parses, ok);
   return ok == static_cast<std::size_t>(parses) ? 0 : 1;
