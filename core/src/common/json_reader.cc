@@ -1,5 +1,6 @@
 #include "common/json_reader.h"
 
+#include <array>
 #include <charconv>
 #include <clocale>
 #include <cmath>
@@ -9,7 +10,12 @@
 namespace sessionrig {
 namespace {
 
-bool IsWhitespace(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
+// Bytes that a string holds as they are: printable ASCII but '"' and '\\'.
+constexpr auto kPlain = [] {
+  std::array<bool, 256> plain{};
+  for (int c = 0x20; c < 0x80; ++c) plain[static_cast<std::size_t>(c)] = c != '"' && c != '\\';
+  return plain;
+}();
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
@@ -90,44 +96,6 @@ bool JsonReader::Begin() {
   if (text_.size() > limits_.max_bytes) return Fail();
   if (text_.size() >= 3 && text_.compare(0, 3, "\xEF\xBB\xBF") == 0) pos_ = 3;
   return !failed_;
-}
-
-void JsonReader::SkipWhitespace() {
-  while (pos_ < text_.size() && IsWhitespace(text_[pos_])) ++pos_;
-}
-
-JsonReader::Type JsonReader::Peek() {
-  if (failed_) return Type::kInvalid;
-  SkipWhitespace();
-  if (pos_ >= text_.size()) return Type::kInvalid;
-  switch (text_[pos_]) {
-    case 'n':
-      return Type::kNull;
-    case 'f':
-      return Type::kFalse;
-    case 't':
-      return Type::kTrue;
-    case '"':
-      return Type::kString;
-    case '{':
-      return Type::kObject;
-    case '[':
-      return Type::kArray;
-    case '-':
-    case '0':
-    case '1':
-    case '2':
-    case '3':
-    case '4':
-    case '5':
-    case '6':
-    case '7':
-    case '8':
-    case '9':
-      return Type::kNumber;
-    default:
-      return Type::kInvalid;
-  }
 }
 
 bool JsonReader::Literal(std::string_view word) {
@@ -215,14 +183,12 @@ bool JsonReader::ScanString(std::string* scratch, std::string_view* out) {
   std::size_t run = pos_;  // start of the bytes not yet copied to *scratch
   bool copied = false;
   while (true) {
+    // The common case first: a run of plain ASCII.
+    while (pos_ < n && kPlain[bytes[pos_]]) ++pos_;
     if (pos_ >= n) return Fail();
     const unsigned char c = bytes[pos_];
     if (c == '"') break;
     if (c < 0x20) return Fail();
-    if (c < 0x80 && c != '\\') {
-      ++pos_;
-      continue;
-    }
     if (c >= 0x80) {
       const std::size_t len = Utf8SequenceLength(bytes + pos_, n - pos_);
       if (len == 0) return Fail();
@@ -409,12 +375,20 @@ bool JsonReader::ReadValue(nlohmann::json* out) {
       }
       case Type::kObject:
         if (!BeginObject()) return false;
-        *slot = json::object();
+        if (slot->is_object()) {
+          slot->get_ref<json::object_t&>().clear();  // no new allocation
+        } else {
+          *slot = json::object();
+        }
         dom_stack_.push_back(slot);
         break;
       case Type::kArray:
         if (!BeginArray()) return false;
-        *slot = json::array();
+        if (slot->is_array()) {
+          slot->get_ref<json::array_t&>().clear();
+        } else {
+          *slot = json::array();
+        }
         dom_stack_.push_back(slot);
         break;
       case Type::kInvalid:

@@ -19,6 +19,7 @@
 // Thread-compatible; the text must outlive the reader.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -52,7 +53,11 @@ class JsonReader {
   bool Begin();
   // The type of the next value, from its first byte (whitespace skipped);
   // kInvalid when no value can start there.
-  Type Peek();
+  Type Peek() {
+    if (failed_) return Type::kInvalid;
+    SkipWhitespace();
+    return pos_ < text_.size() ? kTypeOf[static_cast<unsigned char>(text_[pos_])] : Type::kInvalid;
+  }
 
   bool ReadNull();
   bool ReadBool(bool* out);
@@ -84,7 +89,26 @@ class JsonReader {
     failed_ = true;
     return false;
   }
-  void SkipWhitespace();
+  static constexpr bool IsWhitespace(char c) {
+    return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+  }
+  void SkipWhitespace() {
+    while (pos_ < text_.size() && IsWhitespace(text_[pos_])) ++pos_;
+  }
+  // The type of a value by its first byte.
+  static constexpr std::array<Type, 256> kTypeOf = [] {
+    std::array<Type, 256> t{};
+    for (Type& x : t) x = Type::kInvalid;
+    t['n'] = Type::kNull;
+    t['f'] = Type::kFalse;
+    t['t'] = Type::kTrue;
+    t['"'] = Type::kString;
+    t['{'] = Type::kObject;
+    t['['] = Type::kArray;
+    t['-'] = Type::kNumber;
+    for (char c = '0'; c <= '9'; ++c) t[static_cast<unsigned char>(c)] = Type::kNumber;
+    return t;
+  }();
   bool ScanString(std::string* scratch, std::string_view* out);
   bool Literal(std::string_view word);
   bool Close();

@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <string_view>
 #include <vector>
 
@@ -57,12 +58,13 @@ inline bool RestrictionFromName(std::string_view name, SessionRestriction* out) 
   return false;
 }
 
-// Orders `parsed` (the members keyed by index, in any order, indices set)
+// Orders `parsed` (the members keyed by index, in any order, indices set;
+// a deque so that parsers grow it without moving members)
 // along the `next` chain from doc->members_info.first into doc->members.
 // Errors: kMissingField, kMemberChain; kJsonSyntax if two members share an
 // index (only a reader that has not refused duplicate keys can pass that).
 // REQUIRES: 0 < parsed.size(); doc->members_info is parsed.
-Status OrderMembers(std::vector<SessionMember> parsed, SessionDocument* doc);
+Status OrderMembers(std::deque<SessionMember> parsed, SessionDocument* doc);
 
 // membersInfo.count against the members listed (kMemberChain).
 // REQUIRES: members and membersInfo are parsed.

@@ -1,6 +1,7 @@
 #include "sessionrig/session_document.h"
 
 #include <cstdint>
+#include <deque>
 #include <limits>
 #include <string>
 #include <unordered_map>
@@ -490,7 +491,7 @@ Status ParseMembers(const json& obj, const SessionLimits& limits, SessionDocumen
     return Status::Ok();
   }
 
-  std::vector<SessionMember> parsed(n);
+  std::deque<SessionMember> parsed(n);
   std::size_t slot = 0;
   for (auto it = obj.cbegin(); it != obj.cend(); ++it, ++slot) {
     const std::string path = Sub("members", it.key());
@@ -718,7 +719,7 @@ bool ParseRfc3339(std::string_view text, int64_t* unix_seconds) {
 
 namespace document_rules {
 
-Status OrderMembers(std::vector<SessionMember> parsed, SessionDocument* doc) {
+Status OrderMembers(std::deque<SessionMember> parsed, SessionDocument* doc) {
   const std::size_t n = parsed.size();
   std::unordered_map<uint32_t, std::size_t> slot_of_index;
   slot_of_index.reserve(n);

@@ -1,6 +1,7 @@
 #include "session/session_document_reader.h"
 
 #include <cstdint>
+#include <deque>
 #include <limits>
 #include <map>
 #include <string>
@@ -170,7 +171,7 @@ class DocumentReader {
   bool MemberConstantsSystem(bool key_is_index, SessionMember* out);
   bool MemberPropertiesSystem(SessionMember* out);
   bool Member(bool key_is_index, SessionMember* out);
-  bool MembersLevel(SessionDocument* doc, std::vector<SessionMember>* parsed);
+  bool MembersLevel(SessionDocument* doc, std::deque<SessionMember>* parsed);
 
   JsonReader r_;
   const SessionLimits& limits_;
@@ -362,7 +363,7 @@ bool DocumentReader::Member(bool key_is_index, SessionMember* out) {
 
 // `members`: "me" alone into doc->members, else the indexed members, in
 // text order, into *parsed (ordered along the chain once membersInfo is read).
-bool DocumentReader::MembersLevel(SessionDocument* doc, std::vector<SessionMember>* parsed) {
+bool DocumentReader::MembersLevel(SessionDocument* doc, std::deque<SessionMember>* parsed) {
   bool me = false;
   std::size_t n = 0;
   SR_TRY(Members([&](std::string_view key, uint32_t*) {
@@ -388,7 +389,7 @@ bool DocumentReader::MembersLevel(SessionDocument* doc, std::vector<SessionMembe
 
 bool DocumentReader::Read(SessionDocument* doc) {
   SR_TRY(r_.Begin() && r_.Peek() == Type::kObject);
-  std::vector<SessionMember> parsed;
+  std::deque<SessionMember> parsed;
   SR_TRY(Members([&](std::string_view key, uint32_t* seen) {
     if (key == "contractVersion") return Once(seen, 0) && OptionalUint32(&doc->contract_version);
     if (key == "branch") return Once(seen, 1) && OptionalString(&doc->branch);
