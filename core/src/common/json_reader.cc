@@ -1,8 +1,8 @@
 #include "common/json_reader.h"
 
+#include <locale.h>
 #include <array>
 #include <charconv>
-#include <clocale>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -65,26 +65,23 @@ std::size_t Utf8SequenceLength(const unsigned char* s, std::size_t available) {
   return 0;
 }
 
-// strtod of a number token as nlohmann reads it (its decimal point swapped
-// for the locale's); false on overflow, which nlohmann refuses.
+// strtod of a number token, in the C locale whatever the process's (nlohmann
+// swaps '.' for the locale's decimal point, to the same effect); false on
+// overflow, which nlohmann refuses.
 bool TokenToDouble(std::string_view token, double* out) {
+  static const locale_t c_locale = newlocale(LC_ALL_MASK, "C", locale_t{});
+  if (c_locale == locale_t{}) return false;  // refused: the caller's DOM path decides
   char buffer[64];
   std::string heap;
-  char* s = buffer;
+  const char* s = buffer;
   if (token.size() >= sizeof buffer) {
     heap.assign(token);
-    s = heap.data();
+    s = heap.c_str();
   } else {
     std::memcpy(buffer, token.data(), token.size());
     buffer[token.size()] = '\0';
   }
-  const char point = *std::localeconv()->decimal_point;
-  if (point != '.') {
-    for (char* p = s; *p != '\0'; ++p) {
-      if (*p == '.') *p = point;
-    }
-  }
-  const double value = std::strtod(s, nullptr);
+  const double value = strtod_l(s, nullptr, c_locale);
   if (!std::isfinite(value)) return false;
   *out = value;
   return true;
