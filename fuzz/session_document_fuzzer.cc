@@ -18,9 +18,13 @@
 //  - ParseSessionDocument fails only with its documented codes; when it
 //    succeeds the document respects the session limits and the chain rules
 //    (CheckSessionLimits) and round-trips (CheckRoundTrip).
-//  - The text overload agrees with parse-then-type.
+//  - The text overload agrees with parse-then-type (same document, same
+//    error), and so does the one-pass reader under it (ReadSessionDocument,
+//    session_document_reader.h): it accepts exactly the texts
+//    parse-then-type accepts, with the same document.
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -30,6 +34,7 @@
 
 #include "fuzz_check.h"
 #include "fuzz_input.h"
+#include "session/session_document_reader.h"
 #include "session_checks.h"
 #include "sessionrig/json_codec.h"
 #include "sessionrig/session_document.h"
@@ -132,6 +137,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text = in.Rest();
 
   StatusOr<nlohmann::json> strict = ParseJsonStrict(text, jl);
+  const std::optional<SessionDocument> read = ReadSessionDocument(text, jl, sl);
+  FUZZ_CHECK(strict.ok() || !read,
+             "the reader accepted what the strict codec refuses: " << strict.status().ToString());
   MeasuringSax m;
   const bool oracle_ok =
       nlohmann::json::sax_parse(text.begin(), text.end(), &m, nlohmann::json::input_format_t::json,
@@ -175,6 +183,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FUZZ_CHECK(doc.ok() == via_text.ok() && doc.status() == via_text.status() &&
                  (!doc.ok() || *doc == *via_text),
              "the text overload disagrees");
+  FUZZ_CHECK(doc.ok() == read.has_value(),
+             "the reader " << (read ? "accepted" : "refused") << " what parse-then-type "
+                           << (doc.ok() ? "accepts" : "refuses: " + doc.status().ToString()));
+  FUZZ_CHECK(!read || *read == *doc, "the reader's document differs: "
+                                         << SerializeSessionDocument(*read).substr(0, 300) << " vs "
+                                         << SerializeSessionDocument(*doc).substr(0, 300));
   if (!doc.ok()) {
     FUZZ_CHECK(DocumentedSessionError(doc.status().code()),
                "undocumented error " << doc.status().ToString());

@@ -1,15 +1,22 @@
 #include "sessionrig/session_document.h"
 
 #include <cstdint>
+#include <deque>
 #include <limits>
 #include <string>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
+#include "session/document_rules.h"
+#include "session/session_document_reader.h"
+
 namespace sessionrig {
 namespace {
 
+using document_rules::ParseDecimal;
+using document_rules::RestrictionFromName;
+using document_rules::VisibilityFromName;
 using nlohmann::json;
 
 #define SR_RETURN_IF_ERROR(expr)             \
@@ -112,22 +119,6 @@ Status ReadTimestamp(const json& v, const std::string& path, std::size_t max_byt
   return Status::Ok();
 }
 
-// 1 to 20 decimal digits with value <= `max`; leading
-// zeros allowed only when `canonical` is false.
-bool ParseDecimal(std::string_view text, bool canonical, uint64_t max, uint64_t* out) {
-  if (text.empty() || text.size() > 20) return false;
-  if (canonical && text.size() > 1 && text[0] == '0') return false;
-  uint64_t value = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') return false;
-    const uint64_t digit = static_cast<uint64_t>(c - '0');
-    if (value > (max - digit) / 10) return false;
-    value = value * 10 + digit;
-  }
-  *out = value;
-  return true;
-}
-
 Status ReadXuid(const json& v, const std::string& path, uint64_t* out) {
   const auto* s = v.get_ptr<const json::string_t*>();
   if (s == nullptr ||
@@ -175,31 +166,6 @@ Status ReadIndexList(const json& v, const std::string& path, const SessionLimits
   }
   *out = std::move(list);
   return Status::Ok();
-}
-
-bool VisibilityFromName(std::string_view name, SessionVisibility* out) {
-  static constexpr SessionVisibility kAll[] = {SessionVisibility::kPrivate,
-                                               SessionVisibility::kVisible,
-                                               SessionVisibility::kOpen, SessionVisibility::kFull};
-  for (SessionVisibility v : kAll) {
-    if (name == SessionVisibilityName(v)) {
-      *out = v;
-      return true;
-    }
-  }
-  return false;
-}
-
-bool RestrictionFromName(std::string_view name, SessionRestriction* out) {
-  static constexpr SessionRestriction kAll[] = {
-      SessionRestriction::kNone, SessionRestriction::kLocal, SessionRestriction::kFollowed};
-  for (SessionRestriction r : kAll) {
-    if (name == SessionRestrictionName(r)) {
-      *out = r;
-      return true;
-    }
-  }
-  return false;
 }
 
 Status ReadRestriction(const json& v, const std::string& path,
@@ -525,9 +491,7 @@ Status ParseMembers(const json& obj, const SessionLimits& limits, SessionDocumen
     return Status::Ok();
   }
 
-  std::vector<SessionMember> parsed(n);
-  std::unordered_map<uint32_t, std::size_t> slot_of_index;
-  slot_of_index.reserve(n);
+  std::deque<SessionMember> parsed(n);
   std::size_t slot = 0;
   for (auto it = obj.cbegin(); it != obj.cend(); ++it, ++slot) {
     const std::string path = Sub("members", it.key());
@@ -537,58 +501,9 @@ Status ParseMembers(const json& obj, const SessionLimits& limits, SessionDocumen
     }
     parsed[slot].index = static_cast<uint32_t>(index);
     SR_RETURN_IF_ERROR(ParseMember(it.value(), path, limits, /*key_is_index=*/true, &parsed[slot]));
-    // Keys are distinct strings and canonical, so indices are distinct.
-    slot_of_index.emplace(parsed[slot].index, slot);
   }
-
-  const MembersInfo& info = doc->members_info;
-  if (!info.first) {
-    return Status(StatusCode::kMissingField, "members present but membersInfo.first absent");
-  }
-  if (info.next && slot_of_index.count(*info.next) != 0) {
-    return Status(StatusCode::kMemberChain,
-                  "membersInfo.next " + std::to_string(*info.next) + " is an existing member");
-  }
-  std::vector<bool> visited(n, false);
-  std::vector<SessionMember> ordered;
-  ordered.reserve(n);
-  uint32_t current = *info.first;
-  // Each step visits one new member or fails, so this ends after n steps.
-  for (std::size_t step = 0; step < n; ++step) {
-    auto found = slot_of_index.find(current);
-    if (found == slot_of_index.end()) {
-      return Status(StatusCode::kMemberChain,
-                    (step == 0 ? std::string("membersInfo.first") : "the chain") + " points to " +
-                        std::to_string(current) + ", which is not a member");
-    }
-    if (visited[found->second]) {
-      return Status(StatusCode::kMemberChain,
-                    "the chain loops back to member " + std::to_string(current));
-    }
-    visited[found->second] = true;
-    SessionMember& member = parsed[found->second];
-    if (step + 1 < n) {
-      if (!member.next) {
-        return Status(StatusCode::kMemberChain,
-                      "the chain ends at member " + std::to_string(member.index) + " after " +
-                          std::to_string(step + 1) + " of " + std::to_string(n) + " members");
-      }
-      current = *member.next;
-    } else if (member.next) {
-      if (slot_of_index.count(*member.next) != 0) {
-        return Status(StatusCode::kMemberChain,
-                      "the chain loops back to member " + std::to_string(*member.next));
-      }
-      if (info.next && *member.next != *info.next) {
-        return Status(StatusCode::kMemberChain,
-                      "the last member's next " + std::to_string(*member.next) +
-                          " differs from membersInfo.next " + std::to_string(*info.next));
-      }
-    }
-    ordered.push_back(std::move(member));
-  }
-  doc->members = std::move(ordered);
-  return Status::Ok();
+  // Keys are distinct strings and canonical, so indices are distinct.
+  return document_rules::OrderMembers(std::move(parsed), doc);
 }
 
 // ---- Serialisation -----------------------------------------------------------
@@ -802,6 +717,86 @@ bool ParseRfc3339(std::string_view text, int64_t* unix_seconds) {
   return true;
 }
 
+namespace document_rules {
+
+Status OrderMembers(std::deque<SessionMember> parsed, SessionDocument* doc) {
+  const std::size_t n = parsed.size();
+  std::unordered_map<uint32_t, std::size_t> slot_of_index;
+  slot_of_index.reserve(n);
+  for (std::size_t slot = 0; slot < n; ++slot) {
+    if (!slot_of_index.emplace(parsed[slot].index, slot).second) {
+      return Status(StatusCode::kJsonSyntax,
+                    "duplicate member key " + std::to_string(parsed[slot].index));
+    }
+  }
+
+  const MembersInfo& info = doc->members_info;
+  if (!info.first) {
+    return Status(StatusCode::kMissingField, "members present but membersInfo.first absent");
+  }
+  if (info.next && slot_of_index.count(*info.next) != 0) {
+    return Status(StatusCode::kMemberChain,
+                  "membersInfo.next " + std::to_string(*info.next) + " is an existing member");
+  }
+  std::vector<bool> visited(n, false);
+  std::vector<SessionMember> ordered;
+  ordered.reserve(n);
+  uint32_t current = *info.first;
+  // Each step visits one new member or fails, so this ends after n steps.
+  for (std::size_t step = 0; step < n; ++step) {
+    auto found = slot_of_index.find(current);
+    if (found == slot_of_index.end()) {
+      return Status(StatusCode::kMemberChain,
+                    (step == 0 ? std::string("membersInfo.first") : "the chain") + " points to " +
+                        std::to_string(current) + ", which is not a member");
+    }
+    if (visited[found->second]) {
+      return Status(StatusCode::kMemberChain,
+                    "the chain loops back to member " + std::to_string(current));
+    }
+    visited[found->second] = true;
+    SessionMember& member = parsed[found->second];
+    if (step + 1 < n) {
+      if (!member.next) {
+        return Status(StatusCode::kMemberChain,
+                      "the chain ends at member " + std::to_string(member.index) + " after " +
+                          std::to_string(step + 1) + " of " + std::to_string(n) + " members");
+      }
+      current = *member.next;
+    } else if (member.next) {
+      if (slot_of_index.count(*member.next) != 0) {
+        return Status(StatusCode::kMemberChain,
+                      "the chain loops back to member " + std::to_string(*member.next));
+      }
+      if (info.next && *member.next != *info.next) {
+        return Status(StatusCode::kMemberChain,
+                      "the last member's next " + std::to_string(*member.next) +
+                          " differs from membersInfo.next " + std::to_string(*info.next));
+      }
+    }
+    ordered.push_back(std::move(member));
+  }
+  doc->members = std::move(ordered);
+  return Status::Ok();
+}
+
+Status CheckMembersCount(const SessionDocument& doc) {
+  if (const std::optional<uint32_t>& count = doc.members_info.count) {
+    // A large session lists the caller alone ("me"), or no one to a reader
+    // who is not a member: then count is at least what is listed.
+    const auto& caps = doc.constants.system.capabilities;
+    const bool large = caps && caps->count("large") != 0 && caps->at("large");
+    const std::size_t listed = doc.members.size();
+    if ((doc.members_as_me || large) ? *count < listed : *count != listed) {
+      return Status(StatusCode::kMemberChain, "membersInfo.count is " + std::to_string(*count) +
+                                                  " but members lists " + std::to_string(listed));
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace document_rules
+
 StatusOr<SessionDocument> ParseSessionDocument(const nlohmann::json& root,
                                                const SessionLimits& limits) {
   if (!root.is_object()) return WrongType("the session document", "an object");
@@ -837,22 +832,16 @@ StatusOr<SessionDocument> ParseSessionDocument(const nlohmann::json& root,
     }
   }
   if (members != nullptr) SR_RETURN_IF_ERROR(ParseMembers(*members, limits, &doc));
-  if (const std::optional<uint32_t>& count = doc.members_info.count) {
-    // A large session lists the caller alone ("me"), or no one to a reader
-    // who is not a member: then count is at least what is listed.
-    const auto& caps = doc.constants.system.capabilities;
-    const bool large = caps && caps->count("large") != 0 && caps->at("large");
-    const std::size_t listed = doc.members.size();
-    if ((doc.members_as_me || large) ? *count < listed : *count != listed) {
-      return Status(StatusCode::kMemberChain, "membersInfo.count is " + std::to_string(*count) +
-                                                  " but members lists " + std::to_string(listed));
-    }
-  }
+  SR_RETURN_IF_ERROR(document_rules::CheckMembersCount(doc));
   return doc;
 }
 
 StatusOr<SessionDocument> ParseSessionDocument(std::string_view text, const JsonLimits& json_limits,
                                                const SessionLimits& limits) {
+  // One pass straight into the model; only a refusal reads the text again,
+  // through the DOM, for the error (session_document_reader.h).
+  std::optional<SessionDocument> read = ReadSessionDocument(text, json_limits, limits);
+  if (read) return std::move(*read);
   StatusOr<json> parsed = ParseJsonStrict(text, json_limits);
   if (!parsed.ok()) return parsed.status();
   return ParseSessionDocument(*parsed, limits);
