@@ -12,6 +12,18 @@
 #include "sessionrig/ascii.h"
 
 namespace sessionrig::sessiond {
+
+// The request headers a session route reads, found in one pass over the
+// fields (the first of each; `duplicate` when one appears more than once).
+struct SessionHeaders {
+  std::string_view authorization;
+  std::string_view if_match;
+  std::string_view if_none_match;
+  std::string_view contract_version;  // x-xbl-contract-version
+  std::string_view content_type;
+  bool duplicate = false;  // each of the five may appear at most once
+};
+
 namespace {
 
 namespace http = boost::beast::http;
@@ -78,19 +90,41 @@ std::string SessionKey(std::string_view path) {
   return key;
 }
 
-// Each of these headers may appear at most once.
-bool HasDuplicateHeader(const HttpRequest& req) {
-  for (std::string_view name :
-       {"authorization", "if-match", "if-none-match", "x-xbl-contract-version", "content-type"}) {
-    if (req.count(boost::beast::string_view(name.data(), name.size())) > 1) return true;
+SessionHeaders ReadSessionHeaders(const HttpRequest& req) {
+  SessionHeaders h;
+  bool seen[5] = {};
+  auto take = [&](int i, std::string_view* slot, const auto& f) {
+    if (seen[i]) {
+      h.duplicate = true;
+      return;
+    }
+    seen[i] = true;
+    *slot = std::string_view(f.value().data(), f.value().size());
+  };
+  for (const auto& f : req) {
+    switch (f.name()) {
+      case http::field::authorization:
+        take(0, &h.authorization, f);
+        break;
+      case http::field::if_match:
+        take(1, &h.if_match, f);
+        break;
+      case http::field::if_none_match:
+        take(2, &h.if_none_match, f);
+        break;
+      case http::field::content_type:
+        take(3, &h.content_type, f);
+        break;
+      case http::field::unknown: {
+        const std::string_view name(f.name_string().data(), f.name_string().size());
+        if (EqualsIgnoreCase(name, "x-xbl-contract-version")) take(4, &h.contract_version, f);
+        break;
+      }
+      default:
+        break;
+    }
   }
-  return false;
-}
-
-std::string_view Header(const HttpRequest& req, std::string_view name) {
-  auto it = req.find(boost::beast::string_view(name.data(), name.size()));
-  if (it == req.end()) return {};
-  return std::string_view(it->value().data(), it->value().size());
+  return h;
 }
 
 FaultKind ErrorFaultKind(unsigned status) {
@@ -192,19 +226,21 @@ HandlerResult Handler::HandleRequest(const HttpRequest& req, const RequestInfo& 
     if (fault.wire != WireFault::kNone && metrics_ != nullptr) {
       metrics_->FaultInjected(WireFaultKind(fault.wire));
     }
-    if (HasDuplicateHeader(req)) {
+    const SessionHeaders headers = ReadSessionHeaders(req);
+    if (headers.duplicate) {
       SetText(&res, 400,
               "Authorization, If-Match, If-None-Match, Content-Type and "
               "x-xbl-contract-version may each appear once");
       return;
     }
-    auto caller = auth_.Authenticate(Header(req, "authorization"));
+    auto caller =
+        auth_.Authenticate(headers.authorization, std::chrono::system_clock::now(), info.verified);
     if (!caller.ok()) {
       res.set(http::field::www_authenticate, "XBL3.0");
       SetText(&res, 401, caller.status().message());
       return;
     }
-    const std::string_view version = Header(req, "x-xbl-contract-version");
+    const std::string_view version = headers.contract_version;
     int contract_version = 0;
     if (version == "104" || version == "105" || version == "107") {
       contract_version = (version[0] - '0') * 100 + (version[2] - '0');
@@ -215,19 +251,19 @@ HandlerResult Handler::HandleRequest(const HttpRequest& req, const RequestInfo& 
       return;
     }
     if (method == http::verb::get) {
-      HandleGet(req, key, *caller, &res);
+      HandleGet(headers, key, *caller, &res);
     } else {
-      HandlePut(req, key, *caller, contract_version, &res);
+      HandlePut(req, headers, key, *caller, contract_version, &res);
     }
   }();
   out.response.prepare_payload();
   return out;
 }
 
-void Handler::HandleGet(const HttpRequest& req, const std::string& key, const std::string& caller,
-                        HttpResponse* res) {
+void Handler::HandleGet(const SessionHeaders& headers, const std::string& key,
+                        const std::string& caller, HttpResponse* res) {
   std::optional<SessionView> view = store_.Read(key);
-  const std::string_view inm = Header(req, "if-none-match");
+  const std::string_view inm = headers.if_none_match;
   bool any = false;
   std::vector<std::string> tags;
   if (!inm.empty()) {
@@ -253,9 +289,10 @@ void Handler::HandleGet(const HttpRequest& req, const std::string& key, const st
   SetDocument(res, 200, *view, caller);
 }
 
-void Handler::HandlePut(const HttpRequest& req, const std::string& key, const std::string& caller,
-                        int contract_version, HttpResponse* res) {
-  const std::string_view content_type = Header(req, "content-type");
+void Handler::HandlePut(const HttpRequest& req, const SessionHeaders& headers,
+                        const std::string& key, const std::string& caller, int contract_version,
+                        HttpResponse* res) {
+  const std::string_view content_type = headers.content_type;
   if (!content_type.empty()) {
     // The media type, before any parameters ("; charset=utf-8").
     std::string_view media = content_type.substr(0, content_type.find(';'));
@@ -266,14 +303,14 @@ void Handler::HandlePut(const HttpRequest& req, const std::string& key, const st
     }
   }
   Preconditions pre;
-  if (const std::string_view im = Header(req, "if-match"); !im.empty()) {
+  if (const std::string_view im = headers.if_match; !im.empty()) {
     pre.if_match_present = true;
     if (Status s = ParseEntityTagList(im, &pre.if_match_any, &pre.if_match); !s.ok()) {
       SetText(res, 400, "If-Match: " + s.message());
       return;
     }
   }
-  if (const std::string_view inm = Header(req, "if-none-match"); !inm.empty()) {
+  if (const std::string_view inm = headers.if_none_match; !inm.empty()) {
     pre.if_none_match_present = true;
     if (Status s = ParseEntityTagList(inm, &pre.if_none_match_any, &pre.if_none_match); !s.ok()) {
       SetText(res, 400, "If-None-Match: " + s.message());
@@ -386,6 +423,30 @@ HandlerResult Handler::HandleAdmin(const HttpRequest& req, std::string_view path
   res.set(http::field::content_type, kJsonType);
   res.body() = Json{{"inject", faults_.specs()}}.dump();
   return out;
+}
+
+void AppendResponseHead(const HttpResponse& response, std::string* out) {
+  const unsigned version = response.version();
+  const unsigned code = response.result_int();
+  const boost::beast::string_view reason = response.reason();
+  out->append("HTTP/");
+  out->push_back(static_cast<char>('0' + version / 10));
+  out->push_back('.');
+  out->push_back(static_cast<char>('0' + version % 10));
+  out->push_back(' ');
+  out->push_back(static_cast<char>('0' + code / 100));
+  out->push_back(static_cast<char>('0' + (code / 10) % 10));
+  out->push_back(static_cast<char>('0' + code % 10));
+  out->push_back(' ');
+  out->append(reason.data(), reason.size());
+  out->append("\r\n");
+  for (const auto& f : response) {
+    out->append(f.name_string().data(), f.name_string().size());
+    out->append(": ");
+    out->append(f.value().data(), f.value().size());
+    out->append("\r\n");
+  }
+  out->append("\r\n");
 }
 
 WireBytes RenderWire(const HttpResponse& response, WireFault fault) {

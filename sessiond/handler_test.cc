@@ -5,10 +5,12 @@
 
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/verb.hpp>
+#include <boost/beast/http/write.hpp>
 
 #include <chrono>
 #include <cstdint>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <utility>
@@ -661,6 +663,73 @@ TEST_F(SessiondHandlerTest, LargeSessionsListOnlyTheCallerAsMe) {
   ASSERT_EQ(parsed.hr, S_OK) << parsed.detail.ToString();
   EXPECT_TRUE(parsed.session->members_as_me);
   ASSERT_EQ(parsed.session->members.size(), 1u);
+}
+
+// The transport writes AppendResponseHead's bytes and the body instead of
+// running Beast's serializer: the same bytes, for every kind of response.
+TEST_F(SessiondHandlerTest, ResponseHeadIsWhatBeastsSerializerWrites) {
+  auto expect_same = [](const HttpResponse& r) {
+    std::ostringstream beast;
+    beast << r;
+    std::string ours;
+    AppendResponseHead(r, &ours);
+    ours += r.body();
+    EXPECT_EQ(ours, beast.str());
+  };
+  const HttpResponse created = Put("1", kJoin);
+  ASSERT_EQ(created.result_int(), 201u);
+  expect_same(created);
+  expect_same(Put("2", kJoin));                                                          // 200
+  expect_same(Get());                                                                    // 200
+  expect_same(Get({{"If-None-Match", Etag(Get())}}));                                    // 304
+  expect_same(Put("2", kJoin, {{"If-Match", Etag(created)}}));                           // 412
+  expect_same(Put("2", "{"));                                                            // 400
+  expect_same(Send(http::verb::put, kUrl, {{"x-xbl-contract-version", "107"}}, kJoin));  // 401
+  expect_same(Send(http::verb::delete_, kUrl, As("1")));  // 405 with Allow
+  expect_same(Send(http::verb::get, "/nowhere", {}));     // 404
+  expect_same(Put("1", kLeave));                          // 200
+  // HTTP/1.0 with keep-alive, a closing HTTP/1.1 request, a custom reason.
+  HttpRequest old{http::verb::get, kUrl, 10};
+  for (const auto& [k, v] : As("1", {{"Connection", "keep-alive"}})) old.insert(k, v);
+  expect_same(handler_.HandleRequest(old, RequestInfo{}).response);
+  HttpRequest closing{http::verb::get, "/healthz", 11};
+  closing.keep_alive(false);
+  expect_same(handler_.HandleRequest(closing, RequestInfo{}).response);
+  HttpResponse custom{http::status::ok, 11};
+  custom.reason("Fine");
+  custom.set(http::field::server, "sessiond");
+  custom.body() = "x";
+  custom.prepare_payload();
+  expect_same(custom);
+}
+
+// A connection's requests share a VerifiedToken: a repeated header is not
+// verified again, and a different one on the same connection is its own
+// caller (or refused), never the cached one.
+TEST_F(SessiondHandlerTest, AConnectionsTokenCacheKeepsCallersApart) {
+  VerifiedToken cache;
+  auto call = [&](const Headers& headers, const std::string& body) {
+    HttpRequest req{http::verb::put, kUrl, 11};
+    for (const auto& [k, v] : headers) req.insert(k, v);
+    req.body() = body;
+    req.prepare_payload();
+    RequestInfo info;
+    info.verified = &cache;
+    return handler_.HandleRequest(req, info).response;
+  };
+  EXPECT_EQ(call(As("1"), kJoin).result_int(), 201u);
+  EXPECT_EQ(cache.xuid, "1");
+  EXPECT_EQ(call(As("1"), kJoin).result_int(), 200u);
+  EXPECT_EQ(call(As("2"), kJoin).result_int(), 200u);
+  EXPECT_EQ(cache.xuid, "2");
+  Headers forged = As("1");
+  forged[0].second.back() = forged[0].second.back() == '0' ? '1' : '0';
+  const HttpResponse refused = call(forged, kJoin);
+  EXPECT_EQ(refused.result_int(), 401u);
+  EXPECT_EQ(refused.body(), "invalid token for xuid 1\n");
+  EXPECT_EQ(cache.xuid, "2");
+  const Json doc = Doc(Get());
+  EXPECT_EQ(doc["membersInfo"]["count"], 2);
 }
 
 // A null constant would make the shipped SDK drop every constant: refused,
