@@ -6,7 +6,9 @@
 //   BM_HandlerStalePut  the same PUT with a stale If-Match (412)
 //   BM_HandlerGet       a GET of the session (200)
 // Each request carries the same dev token, as a keep-alive connection's
-// requests do (RequestInfo::verified caches its verification).
+// requests do (RequestInfo::verified caches its verification), and the
+// document comes back as the store's cached bytes (share_document), as the
+// transport asks for it.
 //
 //   build/release/bench/sessiond_handler_bench
 //
@@ -89,6 +91,7 @@ struct Fixture {
   unsigned Handle(const HttpRequest& req) {
     RequestInfo info;
     info.verified = &verified;
+    info.share_document = true;
     HandlerResult r = handler.HandleRequest(req, info);
     head.clear();
     AppendResponseHead(r.response, &head);

@@ -34,10 +34,13 @@
 //  - clients can read every accepted result: its text (MergeOutcome::text,
 //    which must be the document's serialisation) parses with the core's
 //    client parser, ParseSessionDocument(text) with default limits. MergeDelta
-//    refuses results that would not (CheckReadableByClients); such a refusal
+//    refuses results that would not (CheckWriteReadable, which checks only
+//    what the write changed: its verdict must be the client parser's on the
+//    whole text of MergeDeltaUnchecked's result); such a refusal
 //    carries a limit or type code, never a chain code (the merge itself
 //    never builds a broken chain). RemoveMembers keeps a readable document
-//    readable.
+//    readable. A stored document (flags bit0) clients cannot read ends the
+//    input: MergeDelta requires a readable one, as the store guarantees.
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -284,6 +287,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     CheckDocument(texts[0]);
     current = texts[0];
     readable = CoreParses(Served(*current));
+    // MergeDelta requires what the store guarantees: the stored session is
+    // readable by clients (its check covers only what a write changes).
+    if (!readable) return 0;
     i = 1;
   }
   for (; i < texts.size(); ++i) {
@@ -298,6 +304,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             (!out.ok() || (out->document == again->document && out->created == again->created &&
                            out->changed == again->changed && out->deleted == again->deleted)),
         "MergeDelta is not a pure function");
+    // The readability check sees only what the write changed: its verdict
+    // must be the client parser's on the whole served text.
+    StatusOr<sessiond::MergeOutcome> unchecked = sessiond::MergeDeltaUnchecked(before, delta, ctx);
+    if (!unchecked.ok()) {
+      FUZZ_CHECK(!out.ok() && out.status() == unchecked.status(),
+                 "MergeDelta and MergeDeltaUnchecked disagree before the readability check");
+    } else {
+      StatusOr<SessionDocument> client = ParseSessionDocument(unchecked->text);
+      FUZZ_CHECK(client.ok() == out.ok(),
+                 "CheckWriteReadable says "
+                     << (out.ok() ? std::string("readable") : out.status().ToString())
+                     << " but the client parser on the served bytes says "
+                     << (client.ok() ? std::string("readable") : client.status().ToString())
+                     << "\n  " << unchecked->text.substr(0, 400));
+    }
     if (!out.ok()) {
       FUZZ_CHECK(DocumentedMergeError(out.status()),
                  "undocumented merge error " << out.status().ToString());

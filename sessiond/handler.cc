@@ -43,12 +43,19 @@ void SetText(HttpResponse* r, unsigned status, std::string_view message) {
   r->body().push_back('\n');
 }
 
-// The session as `caller` (an xuid, or "") is served it.
-void SetDocument(HttpResponse* r, unsigned status, const SessionView& view,
-                 std::string_view caller) {
+// The session as `caller` (an xuid, or "") is served it: with `shared`, the
+// store's cached bytes themselves (not for a large session, rendered per
+// caller), else a copy in the body.
+void SetDocument(HttpResponse* r, unsigned status, const SessionView& view, std::string_view caller,
+                 std::shared_ptr<const std::string>* shared) {
   r->result(status);
   r->set(http::field::content_type, kJsonType);
   r->set(http::field::etag, boost::beast::string_view(view.etag.data(), view.etag.size()));
+  if (shared != nullptr && view.large_document == nullptr && view.body != nullptr) {
+    *shared = view.body;
+    r->body().clear();
+    return;
+  }
   r->body() = view.BodyFor(caller);
 }
 
@@ -250,18 +257,27 @@ HandlerResult Handler::HandleRequest(const HttpRequest& req, const RequestInfo& 
                               : "x-xbl-contract-version must be 104, 105 or 107");
       return;
     }
+    // A wire fault damages the body it is given: those responses keep a copy.
+    std::shared_ptr<const std::string>* shared =
+        info.share_document && out.wire_fault == WireFault::kNone ? &out.document : nullptr;
     if (method == http::verb::get) {
-      HandleGet(headers, key, *caller, &res);
+      HandleGet(headers, key, *caller, &res, shared);
     } else {
-      HandlePut(req, headers, key, *caller, contract_version, &res);
+      HandlePut(req, headers, key, *caller, contract_version, &res, shared);
     }
   }();
-  out.response.prepare_payload();
+  if (out.document != nullptr) {
+    // What prepare_payload would set for the same bytes in the body.
+    out.response.content_length(out.document->size());
+  } else {
+    out.response.prepare_payload();
+  }
   return out;
 }
 
 void Handler::HandleGet(const SessionHeaders& headers, const std::string& key,
-                        const std::string& caller, HttpResponse* res) {
+                        const std::string& caller, HttpResponse* res,
+                        std::shared_ptr<const std::string>* shared) {
   std::optional<SessionView> view = store_.Read(key);
   const std::string_view inm = headers.if_none_match;
   bool any = false;
@@ -286,12 +302,12 @@ void Handler::HandleGet(const SessionHeaders& headers, const std::string& key,
     res->set(http::field::etag, boost::beast::string_view(view->etag.data(), view->etag.size()));
     return;
   }
-  SetDocument(res, 200, *view, caller);
+  SetDocument(res, 200, *view, caller, shared);
 }
 
 void Handler::HandlePut(const HttpRequest& req, const SessionHeaders& headers,
                         const std::string& key, const std::string& caller, int contract_version,
-                        HttpResponse* res) {
+                        HttpResponse* res, std::shared_ptr<const std::string>* shared) {
   const std::string_view content_type = headers.content_type;
   if (!content_type.empty()) {
     // The media type, before any parameters ("; charset=utf-8").
@@ -325,7 +341,7 @@ void Handler::HandlePut(const HttpRequest& req, const SessionHeaders& headers,
     if (current &&
         std::find(pre.if_match.begin(), pre.if_match.end(), current->etag) == pre.if_match.end()) {
       if (metrics_ != nullptr) metrics_->PreconditionFailed();
-      SetDocument(res, 412, *current, caller);
+      SetDocument(res, 412, *current, caller, shared);
       return;
     }
   }
@@ -344,17 +360,17 @@ void Handler::HandlePut(const HttpRequest& req, const SessionHeaders& headers,
   WriteResult w = store_.Write(key, pre, *delta, std::move(context));
   switch (w.outcome) {
     case WriteOutcome::kUpdated:
-      SetDocument(res, 200, *w.view, caller);
+      SetDocument(res, 200, *w.view, caller, shared);
       return;
     case WriteOutcome::kCreated:
-      SetDocument(res, 201, *w.view, caller);
+      SetDocument(res, 201, *w.view, caller, shared);
       return;
     case WriteOutcome::kDeleted:
       res->result(204);
       return;
     case WriteOutcome::kPreconditionFailed:
       if (w.view) {
-        SetDocument(res, 412, *w.view, caller);
+        SetDocument(res, 412, *w.view, caller, shared);
       } else {
         SetText(res, 412, "precondition failed: the session does not exist");
       }

@@ -54,10 +54,19 @@ struct RequestInfo {
   // The connection's last verified token (null: verify every request). A
   // repeat of it skips the HMAC; its expiry is still checked.
   VerifiedToken* verified = nullptr;
+  // The transport's choice: a session document (200/201/412, not a large
+  // session's per-caller rendering) comes back as the store's cached bytes
+  // in HandlerResult::document rather than copied into the response body.
+  bool share_document = false;
 };
 
 struct HandlerResult {
-  HttpResponse response;                    // complete, payload prepared
+  // Complete, payload prepared; with `document`, its body is empty and its
+  // Content-Length is the document's.
+  HttpResponse response;
+  // The body, when RequestInfo::share_document and the response is a
+  // session document: serialized once per change by the store, shared.
+  std::shared_ptr<const std::string> document;
   WireFault wire_fault = WireFault::kNone;  // damage to apply when writing it
   Micros delay{0};                          // hold the response this long (latency + stall)
 };
@@ -82,10 +91,13 @@ class Handler {
  private:
   HandlerResult HandleAdmin(const HttpRequest& request, std::string_view path,
                             const RequestInfo& info);
+  // `shared`: where a session document's cached bytes go instead of the
+  // body (null: copy them into the body).
   void HandleGet(const SessionHeaders& headers, const std::string& key, const std::string& caller,
-                 HttpResponse* res);
+                 HttpResponse* res, std::shared_ptr<const std::string>* shared);
   void HandlePut(const HttpRequest& request, const SessionHeaders& headers, const std::string& key,
-                 const std::string& caller, int contract_version, HttpResponse* response);
+                 const std::string& caller, int contract_version, HttpResponse* response,
+                 std::shared_ptr<const std::string>* shared);
 
   // Constant after construction.
   const HandlerOptions options_;

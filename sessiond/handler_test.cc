@@ -703,6 +703,54 @@ TEST_F(SessiondHandlerTest, ResponseHeadIsWhatBeastsSerializerWrites) {
   expect_same(custom);
 }
 
+// With share_document (the transport's setting) a session document is the
+// store's cached bytes, not a copy: the same bytes on the wire, and the
+// same buffer for every response of one version.
+TEST_F(SessiondHandlerTest, DocumentsAreTheStoresCachedBytes) {
+  auto call = [&](http::verb verb, const Headers& headers, const std::string& body) {
+    HttpRequest req{verb, kUrl, 11};
+    for (const auto& [k, v] : headers) req.insert(k, v);
+    req.body() = body;
+    req.prepare_payload();
+    RequestInfo info;
+    info.share_document = true;
+    return handler_.HandleRequest(req, info);
+  };
+  // The bytes a connection writes, against Beast's serializer of the same
+  // response with the document as its body.
+  auto expect_wire = [](const HandlerResult& r) {
+    ASSERT_NE(r.document, nullptr);
+    EXPECT_TRUE(r.response.body().empty());
+    HttpResponse copy = r.response;
+    copy.body() = *r.document;
+    copy.prepare_payload();
+    std::ostringstream beast;
+    beast << copy;
+    std::string ours;
+    AppendResponseHead(r.response, &ours);
+    ours += *r.document;
+    EXPECT_EQ(ours, beast.str());
+  };
+  const HandlerResult created = call(http::verb::put, As("1"), kJoin);
+  ASSERT_EQ(created.response.result_int(), 201u);
+  expect_wire(created);
+  const HandlerResult read = call(http::verb::get, As("2"), "");
+  ASSERT_EQ(read.response.result_int(), 200u);
+  expect_wire(read);
+  EXPECT_EQ(read.document.get(), created.document.get());  // serialized once
+  EXPECT_EQ(*read.document, Get().body());                 // the copy without sharing
+  const HandlerResult stale =
+      call(http::verb::put, As("2", {{"If-Match", "\"not-the-etag\""}}), kJoin);
+  ASSERT_EQ(stale.response.result_int(), 412u);
+  expect_wire(stale);
+  EXPECT_EQ(stale.document.get(), created.document.get());
+  // Everything else keeps its body.
+  const HandlerResult missing = call(http::verb::put, As("2"), "{");
+  EXPECT_EQ(missing.response.result_int(), 400u);
+  EXPECT_EQ(missing.document, nullptr);
+  EXPECT_FALSE(missing.response.body().empty());
+}
+
 // A connection's requests share a VerifiedToken: a repeated header is not
 // verified again, and a different one on the same connection is its own
 // caller (or refused), never the cached one.

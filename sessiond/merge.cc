@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdio>
+#include <cstdlib>
 #include <limits>
 #include <map>
 #include <optional>
@@ -10,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "sessiond/client_readability.h"
 #include "sessionrig/json_codec.h"
 #include "sessionrig/session_document.h"
 
@@ -571,95 +574,10 @@ Status ValidateMember(const std::string& key, const Json& m, std::int64_t next_i
   return Status::Ok();
 }
 
-// One step of the path to a value: an object key or an array index.
-struct PathStep {
-  const std::string* key = nullptr;  // null: an array item
-  std::size_t index = 0;
-};
-
-// "properties.custom.a[3]", in ParseSessionDocument's spelling.
-std::string PathString(const std::vector<PathStep>& path) {
-  if (path.empty()) return "the session document";
-  std::string out;
-  for (const PathStep& step : path) {
-    if (step.key == nullptr) {
-      out += "[" + std::to_string(step.index) + "]";
-    } else {
-      if (!out.empty()) out += '.';
-      out += *step.key;
-    }
-  }
-  return out;
-}
-
-// The limits ParseJsonStrict applies to the text, checked on the value: each
-// container nested at most `limits.max_depth` deep (the root is depth 1) and
-// holding at most max_container_items, each string and key at most
-// max_string_bytes. Recursion stops at max_depth + 1. `path` is the way to
-// `v`; only the failure formats it.
-Status CheckJsonLimits(const Json& v, const JsonLimits& limits, std::uint32_t depth,
-                       std::vector<PathStep>& path) {
-  if (v.is_string()) {
-    const std::size_t n = v.get_ref<const std::string&>().size();
-    if (n <= limits.max_string_bytes) return Status::Ok();
-    return Status(StatusCode::kStringTooLong, PathString(path) + " is " + std::to_string(n) +
-                                                  " bytes, over the limit of " +
-                                                  std::to_string(limits.max_string_bytes));
-  }
-  if (!v.is_structured()) return Status::Ok();
-  if (depth > limits.max_depth) {
-    return Status(StatusCode::kJsonDepthLimit,
-                  PathString(path) + " nests deeper than " + std::to_string(limits.max_depth));
-  }
-  if (v.size() > limits.max_container_items) {
-    return Status(StatusCode::kTooManyMembers,
-                  PathString(path) + " has " + std::to_string(v.size()) +
-                      " items, over the limit of " + std::to_string(limits.max_container_items));
-  }
-  if (v.is_object()) {
-    for (auto it = v.cbegin(); it != v.cend(); ++it) {
-      if (it.key().size() > limits.max_string_bytes) {
-        return Status(StatusCode::kStringTooLong,
-                      "a key of " + PathString(path) + " is " + std::to_string(it.key().size()) +
-                          " bytes, over the limit of " + std::to_string(limits.max_string_bytes));
-      }
-      path.push_back(PathStep{&it.key(), 0});
-      if (Status s = CheckJsonLimits(*it, limits, depth + 1, path); !s.ok()) return s;
-      path.pop_back();
-    }
-  } else {
-    for (std::size_t i = 0; i < v.size(); ++i) {
-      path.push_back(PathStep{nullptr, i});
-      if (Status s = CheckJsonLimits(v[i], limits, depth + 1, path); !s.ok()) return s;
-      path.pop_back();
-    }
-  }
-  return Status::Ok();
-}
-
 }  // namespace
 
-Status CheckReadableByClients(const Json& document, std::size_t text_bytes) {
-  // The client's defaults: sessiond's own request limits are configurable,
-  // what every client accepts is not.
-  const JsonLimits json_limits;
-  const SessionLimits session_limits;
-  const std::string why = "the merged session would be refused by clients: ";
-  if (text_bytes > json_limits.max_bytes) {
-    return Status(StatusCode::kSizeLimit,
-                  why + "the session document would be " + std::to_string(text_bytes) +
-                      " bytes, over the limit of " + std::to_string(json_limits.max_bytes));
-  }
-  std::vector<PathStep> path;
-  if (Status s = CheckJsonLimits(document, json_limits, 1, path); !s.ok()) {
-    return Status(s.code(), why + s.message());
-  }
-  StatusOr<SessionDocument> parsed = ParseSessionDocument(document, session_limits);
-  if (!parsed.ok()) return Status(parsed.status().code(), why + parsed.status().message());
-  return Status::Ok();
-}
-
-StatusOr<MergeOutcome> MergeDelta(const Json* current, const Json& delta, const MergeContext& ctx) {
+StatusOr<MergeOutcome> MergeDeltaUnchecked(const Json* current, const Json& delta,
+                                           const MergeContext& ctx) {
   if (!delta.is_object()) return WrongType("the request body", "a JSON object");
   if (Status s = OnlyKeys(delta, {"constants", "properties", "members", "servers"}, "(body)");
       !s.ok()) {
@@ -691,15 +609,34 @@ StatusOr<MergeOutcome> MergeDelta(const Json* current, const Json& delta, const 
   doc["changeNumber"] = doc["changeNumber"].get<std::int64_t>() + 1;
   out.deleted =
       !out.created && had_members && doc["members"].empty() && SessionEmptyTimeoutMs(doc) == 0;
-  // Last, on the whole result: sessiond's checks above type each field of the
+  out.text = DumpJson(doc);
+  return out;
+}
+
+StatusOr<MergeOutcome> MergeDelta(const Json* current, const Json& delta, const MergeContext& ctx) {
+  StatusOr<MergeOutcome> out = MergeDeltaUnchecked(current, delta, ctx);
+  if (!out.ok()) return out;
+  // Last, on the result: sessiond's checks above type each field of the
   // delta, but a value they accept can still be out of the client's range
   // (an xuid over 2^64-1, a version of -1, a 5000-byte keyword), and a
   // session can outgrow a client limit over several writes that are each
   // small (properties.custom past 4096 keys, the document past 1 MiB). Such
   // a document, once stored, would fail every later read and write of the
-  // session on every client, so it is refused before it is stored.
-  out.text = DumpJson(doc);
-  if (Status s = CheckReadableByClients(doc, out.text.size()); !s.ok()) return s;
+  // session on every client, so it is refused before it is stored. Only
+  // what the write changed is checked (client_readability.h).
+  Status readable = CheckWriteReadable(current, delta, ctx, *out);
+#ifndef NDEBUG
+  // Debug builds hold the shortcut to the client parser on the served bytes.
+  const StatusOr<SessionDocument> client = ParseSessionDocument(out->text);
+  if (client.ok() != readable.ok()) {
+    std::fprintf(stderr,
+                 "sessiond: CheckWriteReadable says %s but the client parser says %s\n  %.400s\n",
+                 readable.ok() ? "readable" : readable.ToString().c_str(),
+                 client.ok() ? "readable" : client.status().ToString().c_str(), out->text.c_str());
+    std::abort();
+  }
+#endif
+  if (!readable.ok()) return readable;
   return out;
 }
 

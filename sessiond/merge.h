@@ -64,6 +64,10 @@ struct MergeOutcome {
 // Applies `delta` to `current` (nullptr: the session does not exist yet and
 // the delta creates it). On success the result satisfies
 // ValidateDocument(result.document, current) and CheckReadableByClients.
+// REQUIRES: `current` is readable by clients (CheckReadableByClients), as
+// every stored session is: the readability check covers only what the write
+// changed (client_readability.h; debug builds verify it with the client
+// parser on the result's text and abort when they disagree).
 // Errors (nothing is changed):
 //   kWrongType / kInvalidArgument / kMissingField  -> HTTP 400
 //   kConflict  (constants changed after creation, "session full",
@@ -78,6 +82,14 @@ struct MergeOutcome {
 // MergeDelta refuses member keys other than "me" and "reserve_N" as 400.
 [[nodiscard]] StatusOr<MergeOutcome> MergeDelta(const Json* current, const Json& delta,
                                                 const MergeContext& context);
+
+// MergeDelta without its last step, the client-readability check
+// (CheckWriteReadable, client_readability.h): the result as it would be
+// stored. For the merge fuzzer, which compares that check's verdict with the
+// client parser's on these bytes. Errors: MergeDelta's, but for the
+// readability ones.
+[[nodiscard]] StatusOr<MergeOutcome> MergeDeltaUnchecked(const Json* current, const Json& delta,
+                                                         const MergeContext& context);
 
 // The 403 rule: a user may only write their own member, as "me". Fails when
 // the delta names a member by index, or when "me" carries a xuid other than

@@ -203,6 +203,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     // keep-alive connections would otherwise each hold a session document
     // and a buffer as large as the largest request they carried.
     response_ = HttpResponse{};
+    document_.reset();
     wire_ = WireBytes{};
     parser_.reset();
     if (buffer_.size() > 0) return ReadRequest();  // pipelined bytes already here
@@ -300,6 +301,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       info.peer_is_loopback = loopback_peer_;
       info.received_at = received_at_;
       info.verified = &verified_;
+      info.share_document = true;
       result = server_->handler->HandleRequest(request, info);
     } catch (const std::exception& e) {
       LogLine("error", "request handler threw", {{"what", e.what()}});
@@ -310,6 +312,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       result.response.prepare_payload();
     }
     response_ = std::move(result.response);
+    document_ = std::move(result.document);
     wire_fault_ = result.wire_fault;
     keep_alive_ = response_.keep_alive() && !shutting_down_ && !server_->stopping.load();
     response_.keep_alive(keep_alive_);
@@ -348,8 +351,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
     // serializer would write), then head and body in one gathered write.
     head_.clear();
     AppendResponseHead(response_, &head_);
-    const std::array<asio::const_buffer, 2> buffers = {asio::buffer(head_),
-                                                       asio::buffer(response_.body())};
+    const std::array<asio::const_buffer, 2> buffers = {
+        asio::buffer(head_),
+        asio::buffer(document_ != nullptr ? std::string_view(*document_)
+                                          : std::string_view(response_.body()))};
     asio::async_write(stream_, buffers, [self = shared_from_this()](ErrorCode ec, std::size_t) {
       self->Record();
       if (ec) return self->Close(false);
@@ -370,6 +375,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     received_at_ = std::chrono::steady_clock::now();
     method_ = "OTHER";
     response_ = HttpResponse{};
+    document_.reset();
     response_.version(11);
     response_.result(status);
     response_.set(http::field::server, "sessiond");
@@ -464,6 +470,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::string method_;
   std::chrono::steady_clock::time_point received_at_;
   HttpResponse response_;
+  // The body when set: the session's cached bytes (HandlerResult::document).
+  std::shared_ptr<const std::string> document_;
   WireFault wire_fault_ = WireFault::kNone;
   WireBytes wire_;
   std::chrono::steady_clock::time_point linger_until_;
