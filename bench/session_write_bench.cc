@@ -2,8 +2,9 @@
 // session size (members, each with a few custom properties):
 //   BM_SessiondMerge             sessiond: MergeDelta of one member's property
 //                                update (the store's work under the session's
-//                                lock), its readability check
-//                                (CheckWriteReadable) included
+//                                lock, given the stored text's parts), its
+//                                readability check (CheckWriteReadable)
+//                                included
 //   BM_SessiondWriteCheck        that check alone: what refusing documents
 //                                clients cannot parse costs per write (only
 //                                what the write changed is checked)
@@ -96,9 +97,16 @@ Json Session(int members) {
 }
 
 void BM_SessiondMerge(benchmark::State& state) {
-  const Json doc = Session(static_cast<int>(state.range(0)));
   const Json delta = Json::parse(R"({"members":{"me":{"properties":{"custom":{"ready":true}}}}})");
-  const sessiond::MergeContext ctx = Context(2533274790400001);
+  // The state as the store holds it: the document, its text and the text's
+  // parts, which the merge copies where the write changed nothing.
+  const Json session = Session(static_cast<int>(state.range(0)));
+  auto stored = sessiond::MergeDelta(&session, delta, Context(2533274790400001));
+  if (!stored.ok()) std::abort();
+  const Json& doc = stored->document;
+  sessiond::MergeContext ctx = Context(2533274790400001);
+  ctx.current_text = &stored->text;
+  ctx.current_parts = &stored->parts;
   std::size_t bytes = 0;
   for (auto _ : state) {
     auto out = sessiond::MergeDelta(&doc, delta, ctx);

@@ -32,7 +32,8 @@
 //  - errors use the documented codes; the merge is a pure function (two
 //    calls give the same outcome);
 //  - clients can read every accepted result: its text (MergeOutcome::text,
-//    which must be the document's serialisation) parses with the core's
+//    which must be the document's serialisation, also when the previous
+//    result's text and parts are passed on as the store does) parses with the core's
 //    client parser, ParseSessionDocument(text) with default limits. MergeDelta
 //    refuses results that would not (CheckWriteReadable, which checks only
 //    what the write changed: its verdict must be the client parser's on the
@@ -48,6 +49,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "fuzz_check.h"
@@ -277,6 +279,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   ctx.max_members_per_session = server_cap;
 
   std::optional<Json> current;
+  // The text and parts of `current` when a merge made it, passed on as the
+  // store passes them (the next merge copies what it did not change).
+  std::optional<std::pair<std::string, sessiond::DocumentParts>> current_text;
   std::size_t i = 0;
   // Clients can read `current`: true for every MergeDelta result; a
   // fuzzer-made stored document may hold fields ValidateDocument does not
@@ -297,6 +302,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     ctx.caller_xuid = kCallers[(callers >> (2 * (i % 8))) & 3];
     (void)sessiond::CheckMemberAccess(delta, ctx.caller_xuid);
     const Json* before = current ? &*current : nullptr;
+    ctx.current_text = current_text ? &current_text->first : nullptr;
+    ctx.current_parts = current_text ? &current_text->second : nullptr;
     StatusOr<sessiond::MergeOutcome> out = sessiond::MergeDelta(before, delta, ctx);
     StatusOr<sessiond::MergeOutcome> again = sessiond::MergeDelta(before, delta, ctx);
     FUZZ_CHECK(
@@ -343,8 +350,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     if (out->deleted) {
       current.reset();  // the store deletes the session; the next write creates it
+      current_text.reset();
     } else {
       current = std::move(out->document);
+      current_text.emplace(out->text, out->parts);
       readable = true;
     }
   }

@@ -129,38 +129,6 @@ Status CheckWrittenKeys(const Json& container, const char* name, const Json& wri
   return Status::Ok();
 }
 
-// The member indices a write touched: the writer's member ("me", unless it
-// left) and the reservations it asked for, as they are in `doc`.
-std::vector<std::string> TouchedMembers(const Json& doc, const Json& delta,
-                                        const MergeContext& ctx) {
-  std::vector<std::string> keys;
-  const Json* dm = Find(delta, "members");
-  const Json* members = Find(doc, "members");
-  if (dm == nullptr || !dm->is_object() || members == nullptr) return keys;
-  std::vector<std::string> xuids;
-  for (auto it = dm->cbegin(); it != dm->cend(); ++it) {
-    const Json& m = it.value();
-    if (m.is_null()) continue;  // "me" left
-    const Json* c = Find(m, "constants");
-    const Json* sys = c != nullptr ? Find(*c, "system") : nullptr;
-    const Json* x = sys != nullptr ? Find(*sys, "xuid") : nullptr;
-    if (it.key() == "me" && !ctx.caller_xuid.empty()) {
-      xuids.push_back(ctx.caller_xuid);
-    } else if (x != nullptr && x->is_string()) {
-      xuids.push_back(x->get<std::string>());
-    }
-  }
-  for (auto it = members->cbegin(); it != members->cend(); ++it) {
-    const Json* c = Find(it.value(), "constants");
-    const Json* sys = c != nullptr ? Find(*c, "system") : nullptr;
-    const Json* x = sys != nullptr ? Find(*sys, "xuid") : nullptr;
-    if (x == nullptr || !x->is_string()) continue;
-    const auto& xuid = x->get_ref<const std::string&>();
-    if (std::find(xuids.begin(), xuids.end(), xuid) != xuids.end()) keys.push_back(it.key());
-  }
-  return keys;
-}
-
 }  // namespace
 
 Status CheckReadableByClients(const Json& document, std::size_t text_bytes) {
@@ -262,7 +230,7 @@ Status CheckWriteReadable(const Json* current, const Json& delta, const MergeCon
   // M3: the touched members, chained in index order (their `next` in the
   // probe links them; the real chain is Relink's, I2).
   const std::vector<std::string> touched =
-      members != nullptr ? TouchedMembers(doc, delta, ctx) : std::vector<std::string>();
+      members != nullptr ? TouchedMemberKeys(doc, delta, ctx) : std::vector<std::string>();
   if (!touched.empty()) {
     static const std::string kMembers = "members";
     std::vector<std::pair<std::int64_t, const std::string*>> order;

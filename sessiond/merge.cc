@@ -574,7 +574,151 @@ Status ValidateMember(const std::string& key, const Json& m, std::int64_t next_i
   return Status::Ok();
 }
 
+// Appends `key` as a JSON string, as DumpJson writes it.
+void AppendKey(std::string& text, const std::string& key) {
+  const bool plain = std::all_of(key.begin(), key.end(), [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+  });
+  if (plain) {
+    text.push_back('"');
+    text.append(key);
+    text.push_back('"');
+  } else {
+    text.append(DumpJson(Json(key)));
+  }
+  text.push_back(':');
+}
+
+// What a write may copy from the current text instead of serializing.
+struct Reuse {
+  const std::string* text = nullptr;  // null: nothing
+  const DocumentParts* parts = nullptr;
+  bool properties = false;
+  bool servers = false;
+  bool members = false;            // members not in `dirty`
+  std::vector<std::string> dirty;  // members to serialize (sorted)
+};
+
+// DumpJson(doc), copying from `reuse` what it allows; records the parts.
+std::string Serialize(const Json& doc, const Reuse& reuse, DocumentParts* parts) {
+  std::string text;
+  text.reserve(reuse.text != nullptr ? reuse.text->size() + 64 : 1024);
+  auto copy = [&](const DocumentParts::Span& span) {
+    text.append(*reuse.text, span.offset, span.size);
+  };
+  auto section = [&](const Json& value, bool can_reuse, const DocumentParts::Span& old,
+                     DocumentParts::Span* span) {
+    span->offset = text.size();
+    if (can_reuse) {
+      copy(old);
+    } else {
+      text.append(DumpJson(value));
+    }
+    span->size = text.size() - span->offset;
+  };
+  parts->members.clear();
+  text.push_back('{');
+  bool first = true;
+  bool saw[3] = {false, false, false};
+  for (auto it = doc.cbegin(); it != doc.cend(); ++it) {
+    if (!first) text.push_back(',');
+    first = false;
+    const std::string& k = it.key();
+    AppendKey(text, k);
+    const bool have = reuse.text != nullptr;
+    if (k == "constants") {
+      saw[0] = true;
+      section(*it, have, have ? reuse.parts->constants : DocumentParts::Span{}, &parts->constants);
+    } else if (k == "properties") {
+      saw[1] = true;
+      section(*it, have && reuse.properties, have ? reuse.parts->properties : DocumentParts::Span{},
+              &parts->properties);
+    } else if (k == "servers") {
+      saw[2] = true;
+      section(*it, have && reuse.servers, have ? reuse.parts->servers : DocumentParts::Span{},
+              &parts->servers);
+    } else if (k == "members" && it->is_object()) {
+      text.push_back('{');
+      parts->members.reserve(it->size());
+      auto old = have ? reuse.parts->members.cbegin() : decltype(reuse.parts->members.cbegin()){};
+      const auto old_end =
+          have ? reuse.parts->members.cend() : decltype(reuse.parts->members.cend()){};
+      bool first_member = true;
+      for (auto m = it->cbegin(); m != it->cend(); ++m) {
+        if (!first_member) text.push_back(',');
+        first_member = false;
+        AppendKey(text, m.key());
+        DocumentParts::Span span;
+        span.offset = text.size();
+        bool copied = false;
+        if (have && reuse.members &&
+            !std::binary_search(reuse.dirty.begin(), reuse.dirty.end(), m.key())) {
+          while (old != old_end && old->first < m.key()) ++old;
+          if (old != old_end && old->first == m.key()) {
+            copy(old->second);
+            copied = true;
+          }
+        }
+        if (!copied) text.append(DumpJson(*m));
+        span.size = text.size() - span.offset;
+        parts->members.emplace_back(m.key(), span);
+      }
+      text.push_back('}');
+    } else {
+      text.append(DumpJson(*it));
+    }
+  }
+  text.push_back('}');
+  // A document without one of the sections cannot lend it to the next write.
+  parts->complete = saw[0] && saw[1] && saw[2];
+  return text;
+}
+
+// Whether `a` and `b` hold members under the same keys.
+bool SameMemberKeys(const Json& a, const Json& b) {
+  if (a.size() != b.size()) return false;
+  for (auto i = a.cbegin(), j = b.cbegin(); i != a.cend(); ++i, ++j) {
+    if (i.key() != j.key()) return false;
+  }
+  return true;
+}
+
+const Json& Member(const Json& doc, const std::string& key) {
+  static const Json kNull;
+  const Json* members = Find(doc, "members");
+  if (members == nullptr) return kNull;
+  auto it = members->find(key);
+  return it == members->end() ? kNull : *it;
+}
+
 }  // namespace
+
+std::vector<std::string> TouchedMemberKeys(const Json& doc, const Json& delta,
+                                           const MergeContext& ctx) {
+  std::vector<std::string> keys;
+  const Json* dm = Find(delta, "members");
+  const Json* members = Find(doc, "members");
+  if (dm == nullptr || !dm->is_object() || members == nullptr) return keys;
+  std::vector<std::string> xuids;
+  for (auto it = dm->cbegin(); it != dm->cend(); ++it) {
+    const Json& m = it.value();
+    if (m.is_null()) continue;  // "me" left
+    const Json* x = FindPath(m, {"constants", "system", "xuid"});
+    if (it.key() == "me" && !ctx.caller_xuid.empty()) {
+      xuids.push_back(ctx.caller_xuid);
+    } else if (x != nullptr && x->is_string()) {
+      xuids.push_back(x->get<std::string>());
+    }
+  }
+  if (xuids.empty()) return keys;
+  for (auto it = members->cbegin(); it != members->cend(); ++it) {
+    const Json* x = FindPath(it.value(), {"constants", "system", "xuid"});
+    if (x == nullptr || !x->is_string()) continue;
+    const auto& xuid = x->get_ref<const std::string&>();
+    if (std::find(xuids.begin(), xuids.end(), xuid) != xuids.end()) keys.push_back(it.key());
+  }
+  return keys;
+}
 
 StatusOr<MergeOutcome> MergeDeltaUnchecked(const Json* current, const Json& delta,
                                            const MergeContext& ctx) {
@@ -603,13 +747,57 @@ StatusOr<MergeOutcome> MergeDeltaUnchecked(const Json* current, const Json& delt
     if (Status s = ApplyMembers(doc, *m, ctx); !s.ok()) return s;
   }
   Relink(doc);
-  out.changed = out.created || doc != *current;
+  // What the write can have changed, when `current` came from a merge (so
+  // its derived fields are Relink's): the sections the delta names,
+  // membersInfo, the member set, and the members it touched; every member
+  // when it wrote properties.system (their `turn`) or the member set
+  // changed (their `next`). The rest is copied, not re-serialized.
+  Reuse reuse;
+  const bool parts = !out.created && ctx.current_parts != nullptr && ctx.current_parts->complete &&
+                     ctx.current_text != nullptr;
+  if (parts) {
+    const Json* dp = Find(delta, "properties");
+    const bool wrote_system = dp != nullptr && Find(*dp, "system") != nullptr;
+    reuse.text = ctx.current_text;
+    reuse.parts = ctx.current_parts;
+    reuse.properties = dp == nullptr;
+    reuse.servers = Find(delta, "servers") == nullptr;
+    const bool same_keys = SameMemberKeys(doc["members"], (*current)["members"]);
+    reuse.members = !wrote_system && same_keys;
+    reuse.dirty = TouchedMemberKeys(doc, delta, ctx);
+    if (!same_keys) {
+      out.changed = true;
+    } else if (wrote_system) {
+      out.changed = doc != *current;  // any member's `turn` may have changed
+    } else {
+      out.changed = (!reuse.properties && doc["properties"] != (*current)["properties"]) ||
+                    (!reuse.servers && doc["servers"] != (*current)["servers"]) ||
+                    doc["membersInfo"] != (*current)["membersInfo"] ||
+                    std::any_of(reuse.dirty.begin(), reuse.dirty.end(), [&](const std::string& k) {
+                      return Member(doc, k) != Member(*current, k);
+                    });
+    }
+  } else {
+    out.changed = out.created || doc != *current;
+  }
+#ifndef NDEBUG
+  if (!out.created && out.changed != (doc != *current)) {
+    std::fprintf(stderr, "sessiond: MergeDelta's change detection is wrong\n");
+    std::abort();
+  }
+#endif
   // Every accepted write is a new version, even one that changes nothing
   // else: so no two acknowledged writes can succeed against the same ETag.
   doc["changeNumber"] = doc["changeNumber"].get<std::int64_t>() + 1;
   out.deleted =
       !out.created && had_members && doc["members"].empty() && SessionEmptyTimeoutMs(doc) == 0;
-  out.text = DumpJson(doc);
+  out.text = Serialize(doc, reuse, &out.parts);
+#ifndef NDEBUG
+  if (out.text != DumpJson(doc)) {
+    std::fprintf(stderr, "sessiond: MergeDelta's partial serialization differs from DumpJson\n");
+    std::abort();
+  }
+#endif
   return out;
 }
 

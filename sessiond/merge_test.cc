@@ -533,6 +533,60 @@ TEST(SessiondMerge, UpdatesAreCheckedWhereTheyChangedTheSession) {
   }
 }
 
+// With the current text and its parts (as the store passes them), a merge
+// re-serializes only what it changed: the text is still DumpJson of the
+// result byte for byte, and `changed` still compares whole documents.
+TEST(SessiondMerge, PartsOfTheCurrentTextAreReusedWhereUnchanged) {
+  auto first = MergeDelta(nullptr, Join(), Ctx());
+  ASSERT_TRUE(first.ok());
+  EXPECT_TRUE(first->parts.complete);
+  Json doc = first->document;
+  std::string text = first->text;
+  DocumentParts parts = first->parts;
+  struct Step {
+    const char* caller;
+    const char* delta;
+    bool changed;
+  };
+  const Step steps[] = {
+      {"200", R"({"members":{"me":{"properties":{"custom":{"skill":1}}}}})", true},  // join
+      {"300", R"({"members":{"me":{}}})", true},                                     // join
+      {"200", R"({"members":{"me":{"properties":{"custom":{"skill":2}}}}})", true},
+      {"200", R"({"members":{"me":{"properties":{"custom":{"skill":2}}}}})", false},  // no-op
+      {"100", R"({"properties":{"custom":{"map":"dunes"}}})", true},
+      {"100", R"({"properties":{"custom":{"map":"dunes"}}})", false},
+      {"100", R"({"properties":{"system":{"turn":[1]}}})", true},  // member 1's turn
+      {"100", R"({"properties":{"system":{"turn":[1]}}})", false},
+      {"100", R"({"servers":{"relay":{"constants":{"a":1}}}})", true},
+      {"100", R"({"members":{"reserve_1":{"constants":{"system":{"xuid":"400"}}}}})", true},
+      {"200", R"({"members":{"me":null}})", true},  // leave: `next` of member 0
+      {"300", R"({"members":{"me":{"properties":{"system":{"active":true}}}}})", true},
+  };
+  for (const Step& step : steps) {
+    MergeContext ctx = Ctx(step.caller);
+    ctx.current_text = &text;
+    ctx.current_parts = &parts;
+    const Json delta = Json::parse(step.delta);
+    auto r = MergeDelta(&doc, delta, ctx);
+    ASSERT_TRUE(r.ok()) << step.delta << ": " << r.status().ToString();
+    EXPECT_EQ(r->text, r->document.dump()) << step.delta;
+    EXPECT_EQ(r->changed, step.changed) << step.delta;
+    auto whole = MergeDelta(&doc, delta, Ctx(step.caller));  // no parts: serialized whole
+    ASSERT_TRUE(whole.ok());
+    EXPECT_EQ(whole->text, r->text);
+    EXPECT_EQ(whole->changed, r->changed);
+    // Each part is where the parts say.
+    for (const auto& [key, span] : r->parts.members) {
+      EXPECT_EQ(r->text.substr(span.offset, span.size), r->document["members"][key].dump());
+    }
+    EXPECT_EQ(r->text.substr(r->parts.properties.offset, r->parts.properties.size),
+              r->document["properties"].dump());
+    doc = r->document;
+    text = r->text;
+    parts = r->parts;
+  }
+}
+
 // The JSON text limits, checked on the value with the field named; the
 // size is that of the text.
 TEST(SessiondReadable, JsonLimitsOfTheClient) {

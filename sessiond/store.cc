@@ -230,9 +230,11 @@ std::optional<SessionView> SessionStore::Read(std::string_view key) const {
   return s->view;
 }
 
-void SessionStore::Commit(Session& s, Json doc, std::string text, SteadyClock::time_point now) {
+void SessionStore::Commit(Session& s, Json doc, std::string text, DocumentParts parts,
+                          SteadyClock::time_point now) {
   s.doc = std::move(doc);
   s.view.body = std::make_shared<const std::string>(std::move(text));
+  s.parts = std::move(parts);
   s.view.etag = NextEtag();
   s.view.large_document = IsLargeSession(s.doc) ? std::make_shared<const Json>(s.doc) : nullptr;
   s.exists = true;
@@ -313,6 +315,8 @@ WriteResult SessionStore::WriteLocked(Session& s, const Preconditions& pre, cons
     context.correlation_id = RandomUuid();
     context.branch = RandomUuid();
   }
+  context.current_text = exists && s.view.body != nullptr ? s.view.body.get() : nullptr;
+  context.current_parts = context.current_text != nullptr ? &s.parts : nullptr;
   auto merged = MergeDelta(exists ? &s.doc : nullptr, delta, context);
   if (!merged.ok()) {
     r.outcome = WriteOutcome::kRefused;
@@ -326,6 +330,7 @@ WriteResult SessionStore::WriteLocked(Session& s, const Preconditions& pre, cons
           0 &&
       TestingDropMember(&merged->document, context.caller_xuid)) {
     merged->text = DumpJson(merged->document);
+    merged->parts = DocumentParts{};
   }
   Status v = ValidateDocument(merged->document, exists ? &s.doc : nullptr);
   // The capacity bug on purpose: the validator would refuse its result.
@@ -360,7 +365,7 @@ WriteResult SessionStore::WriteLocked(Session& s, const Preconditions& pre, cons
   if (metrics_ != nullptr && members_after != members_before) {
     metrics_->AddMembers(members_after - members_before);
   }
-  Commit(s, std::move(merged->document), std::move(merged->text), now);
+  Commit(s, std::move(merged->document), std::move(merged->text), std::move(merged->parts), now);
   r.outcome = exists ? WriteOutcome::kUpdated : WriteOutcome::kCreated;
   r.view = s.view;
   return r;
@@ -370,6 +375,7 @@ void SessionStore::Retire(Session& s, std::int64_t members_before) {
   s.exists = false;
   s.dead.store(true, std::memory_order_release);
   s.view = SessionView{};
+  s.parts = DocumentParts{};
   s.doc = Json();
   live_sessions_.fetch_sub(1, std::memory_order_relaxed);
   if (metrics_ != nullptr) {
@@ -432,7 +438,7 @@ bool SessionStore::SweepLocked(Session& s, SteadyClock::time_point now) {
         std::string text = DumpJson(doc);
         if (CheckReadableByClients(doc, text.size()).ok()) {
           if (metrics_ != nullptr) metrics_->AddMembers(MemberCount(doc) - members_before);
-          Commit(s, std::move(doc), std::move(text), now);
+          Commit(s, std::move(doc), std::move(text), DocumentParts{}, now);
           removed = true;
         }
       }
