@@ -32,12 +32,16 @@
 //  - errors use the documented codes; the merge is a pure function (two
 //    calls give the same outcome);
 //  - clients can read every accepted result: its text (MergeOutcome::text,
-//    which must be the document's serialisation) parses with the core's
+//    which must be the document's serialisation, also when the previous
+//    result's text and parts are passed on as the store does) parses with the core's
 //    client parser, ParseSessionDocument(text) with default limits. MergeDelta
-//    refuses results that would not (CheckReadableByClients); such a refusal
+//    refuses results that would not (CheckWriteReadable, which checks only
+//    what the write changed: its verdict must be the client parser's on the
+//    whole text of MergeDeltaUnchecked's result); such a refusal
 //    carries a limit or type code, never a chain code (the merge itself
 //    never builds a broken chain). RemoveMembers keeps a readable document
-//    readable.
+//    readable. A stored document (flags bit0) clients cannot read ends the
+//    input: MergeDelta requires a readable one, as the store guarantees.
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -45,6 +49,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "fuzz_check.h"
@@ -274,6 +279,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   ctx.max_members_per_session = server_cap;
 
   std::optional<Json> current;
+  // The text and parts of `current` when a merge made it, passed on as the
+  // store passes them (the next merge copies what it did not change).
+  std::optional<std::pair<std::string, sessiond::DocumentParts>> current_text;
   std::size_t i = 0;
   // Clients can read `current`: true for every MergeDelta result; a
   // fuzzer-made stored document may hold fields ValidateDocument does not
@@ -284,6 +292,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     CheckDocument(texts[0]);
     current = texts[0];
     readable = CoreParses(Served(*current));
+    // MergeDelta requires what the store guarantees: the stored session is
+    // readable by clients (its check covers only what a write changes).
+    if (!readable) return 0;
     i = 1;
   }
   for (; i < texts.size(); ++i) {
@@ -291,6 +302,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     ctx.caller_xuid = kCallers[(callers >> (2 * (i % 8))) & 3];
     (void)sessiond::CheckMemberAccess(delta, ctx.caller_xuid);
     const Json* before = current ? &*current : nullptr;
+    ctx.current_text = current_text ? &current_text->first : nullptr;
+    ctx.current_parts = current_text ? &current_text->second : nullptr;
     StatusOr<sessiond::MergeOutcome> out = sessiond::MergeDelta(before, delta, ctx);
     StatusOr<sessiond::MergeOutcome> again = sessiond::MergeDelta(before, delta, ctx);
     FUZZ_CHECK(
@@ -298,6 +311,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             (!out.ok() || (out->document == again->document && out->created == again->created &&
                            out->changed == again->changed && out->deleted == again->deleted)),
         "MergeDelta is not a pure function");
+    // The readability check sees only what the write changed: its verdict
+    // must be the client parser's on the whole served text.
+    StatusOr<sessiond::MergeOutcome> unchecked = sessiond::MergeDeltaUnchecked(before, delta, ctx);
+    if (!unchecked.ok()) {
+      FUZZ_CHECK(!out.ok() && out.status() == unchecked.status(),
+                 "MergeDelta and MergeDeltaUnchecked disagree before the readability check");
+    } else {
+      StatusOr<SessionDocument> client = ParseSessionDocument(unchecked->text);
+      FUZZ_CHECK(client.ok() == out.ok(),
+                 "CheckWriteReadable says "
+                     << (out.ok() ? std::string("readable") : out.status().ToString())
+                     << " but the client parser on the served bytes says "
+                     << (client.ok() ? std::string("readable") : client.status().ToString())
+                     << "\n  " << unchecked->text.substr(0, 400));
+    }
     if (!out.ok()) {
       FUZZ_CHECK(DocumentedMergeError(out.status()),
                  "undocumented merge error " << out.status().ToString());
@@ -322,8 +350,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     if (out->deleted) {
       current.reset();  // the store deletes the session; the next write creates it
+      current_text.reset();
     } else {
       current = std::move(out->document);
+      current_text.emplace(out->text, out->parts);
       readable = true;
     }
   }

@@ -16,7 +16,8 @@
 //
 // Invariants: no crash or sanitizer report, and every response is well
 // formed: a known status; Beast serialises it and parses it back to the same
-// status and body with nothing left over; Content-Length matches; its HTTP
+// status and body with nothing left over, and AppendResponseHead plus the
+// body are the same bytes (what the transport writes); Content-Length matches; its HTTP
 // version is the request's; no 500 unless a fault plan is installed;
 // 200/201/412 session documents carry a strong ETag and application/json,
 // and the body is a document ValidateDocument accepts. Wire faults render to
@@ -149,6 +150,14 @@ void CheckResponse(const HttpRequest& req, const sessiond::HandlerResult& result
              "Beast cannot read back the response: " << wire.substr(0, 300));
   FUZZ_CHECK(back.message->result_int() == status && back.message->body() == res.body(),
              "the response changed on the wire");
+  // The transport writes AppendResponseHead's bytes and the body instead of
+  // running Beast's serializer: they must be the same bytes.
+  std::string rendered;
+  sessiond::AppendResponseHead(res, &rendered);
+  rendered += res.body();
+  FUZZ_CHECK(rendered == wire, "AppendResponseHead differs from Beast's serializer:\n"
+                                   << rendered.substr(0, 300) << "\n  vs\n"
+                                   << wire.substr(0, 300));
 
   const std::string_view content_type = Field(res, http::field::content_type);
   const bool session_route =
@@ -223,7 +232,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   options.store.max_members_per_session =
       ((flags >> 6) & 3) == 0 ? limits.max_members_per_session : (flags >> 6) & 3;
   sessiond::Handler handler(options, nullptr);
-  const sessiond::RequestInfo info{(flags & 2) == 0, {}};
+  // One connection: its requests share the verified-token cache.
+  sessiond::VerifiedToken verified;
+  sessiond::RequestInfo info;
+  info.peer_is_loopback = (flags & 2) == 0;
+  info.verified = &verified;
 
   std::string_view rest = in.Rest();
   for (int requests = 0; requests < 16 && !rest.empty(); ++requests) {

@@ -22,6 +22,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -94,6 +95,16 @@ struct XblCredentials {
 };
 StatusOr<XblCredentials> ParseXblAuthorization(std::string_view header);
 
+// A connection's cache of the last Authorization header it verified: a
+// keep-alive connection sends the same token on every request, so a repeat
+// costs a string compare and the expiry check instead of an HMAC. Owned by
+// one connection (not thread-safe); Authenticate fills it.
+struct VerifiedToken {
+  std::string header;         // the verified Authorization value ("" : none yet)
+  std::string xuid;           // its caller
+  std::int64_t expiry_s = 0;  // its expiry (unix seconds), still enforced on a hit
+};
+
 class Authenticator {
  public:
   // REQUIRES: mode == kNone or secret.size() >= kMinSecretBytes.
@@ -109,14 +120,28 @@ class Authenticator {
   StatusOr<std::string> Authenticate(std::string_view header) const;
   StatusOr<std::string> Authenticate(std::string_view header,
                                      std::chrono::system_clock::time_point now) const;
+  // The same, consulting and updating `cache` (may be null) in dev mode: a
+  // header equal to the cached one is not verified again, but its expiry
+  // is checked at `now` (an expired token is then verified in full, so it
+  // gets the same 401 message). A header that verifies replaces the cache.
+  StatusOr<std::string> Authenticate(std::string_view header,
+                                     std::chrono::system_clock::time_point now,
+                                     VerifiedToken* cache) const;
 
   AuthMode mode() const { return mode_; }
   const std::string& secret() const { return secret_; }
 
  private:
+  // HMAC-SHA256 keyed with the secret once; each MAC starts from a copy, so
+  // a request pays neither the algorithm fetch nor the key schedule.
+  class KeyedMac;
+  // hex(HMAC-SHA256(secret, "<xuid>:<expiry>")).
+  std::string Mac(std::string_view xuid, std::string_view expiry) const;
+
   // Constant after construction.
   const AuthMode mode_;
   const std::string secret_;
+  std::shared_ptr<const KeyedMac> mac_;  // null in none mode
 };
 
 }  // namespace sessionrig::sessiond

@@ -44,6 +44,48 @@ TEST(SessiondAuth, TokenIsExpiryAndHmacSha256OfXuidAndExpiry) {
   EXPECT_LE(expiry, now_s + 3600 + 5);
 }
 
+TEST(SessiondAuth, VerifiedTokenCacheSkipsTheMacButNotTheExpiry) {
+  Authenticator auth(AuthMode::kDev, kSecret);
+  const std::string header = DevAuthorizationHeader(kSecret, "123", 1700000010);
+  VerifiedToken cache;
+  auto first = auth.Authenticate(header, At(1700000000), &cache);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(*first, "123");
+  EXPECT_EQ(cache.header, header);
+  EXPECT_EQ(cache.xuid, "123");
+  EXPECT_EQ(cache.expiry_s, 1700000010);
+  // A repeat is served from the cache, until the token expires.
+  auto again = auth.Authenticate(header, At(1700000009, milliseconds(999)), &cache);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(*again, "123");
+  auto expired = auth.Authenticate(header, At(1700000010), &cache);
+  ASSERT_FALSE(expired.ok());
+  EXPECT_EQ(expired.status().message(),
+            "token for xuid 123 expired at 2023-11-14T22:13:30Z (0 s ago); mint a fresh one "
+            "(sessionctl token)");
+  // Another header is verified in full: a forged one fails and leaves the
+  // cache as it was; a valid one replaces it.
+  std::string forged = header;
+  forged.back() = forged.back() == '0' ? '1' : '0';
+  auto bad = auth.Authenticate(forged, At(1700000000), &cache);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().message(), "invalid token for xuid 123");
+  EXPECT_EQ(cache.header, header);
+  const std::string other = DevAuthorizationHeader(kSecret, "456", 1700000020);
+  auto next = auth.Authenticate(other, At(1700000000), &cache);
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(*next, "456");
+  EXPECT_EQ(cache.header, other);
+  EXPECT_EQ(cache.expiry_s, 1700000020);
+  // In none mode nothing is verified, so nothing is cached.
+  Authenticator none(AuthMode::kNone, "");
+  VerifiedToken unused;
+  auto trusted = none.Authenticate("XBL3.0 x=9;anything", At(1700000000), &unused);
+  ASSERT_TRUE(trusted.ok());
+  EXPECT_EQ(*trusted, "9");
+  EXPECT_TRUE(unused.header.empty());
+}
+
 TEST(SessiondAuth, ExpiryIsTheTtlRoundedUpToASecond) {
   EXPECT_EQ(TokenExpiryAfter(seconds(1), At(100)), 101);
   EXPECT_EQ(TokenExpiryAfter(seconds(1), At(100, milliseconds(500))), 102);

@@ -12,6 +12,18 @@
 #include "sessionrig/ascii.h"
 
 namespace sessionrig::sessiond {
+
+// The request headers a session route reads, found in one pass over the
+// fields (the first of each; `duplicate` when one appears more than once).
+struct SessionHeaders {
+  std::string_view authorization;
+  std::string_view if_match;
+  std::string_view if_none_match;
+  std::string_view contract_version;  // x-xbl-contract-version
+  std::string_view content_type;
+  bool duplicate = false;  // each of the five may appear at most once
+};
+
 namespace {
 
 namespace http = boost::beast::http;
@@ -31,12 +43,19 @@ void SetText(HttpResponse* r, unsigned status, std::string_view message) {
   r->body().push_back('\n');
 }
 
-// The session as `caller` (an xuid, or "") is served it.
-void SetDocument(HttpResponse* r, unsigned status, const SessionView& view,
-                 std::string_view caller) {
+// The session as `caller` (an xuid, or "") is served it: with `shared`, the
+// store's cached bytes themselves (not for a large session, rendered per
+// caller), else a copy in the body.
+void SetDocument(HttpResponse* r, unsigned status, const SessionView& view, std::string_view caller,
+                 std::shared_ptr<const std::string>* shared) {
   r->result(status);
   r->set(http::field::content_type, kJsonType);
   r->set(http::field::etag, boost::beast::string_view(view.etag.data(), view.etag.size()));
+  if (shared != nullptr && view.large_document == nullptr && view.body != nullptr) {
+    *shared = view.body;
+    r->body().clear();
+    return;
+  }
   r->body() = view.BodyFor(caller);
 }
 
@@ -78,19 +97,41 @@ std::string SessionKey(std::string_view path) {
   return key;
 }
 
-// Each of these headers may appear at most once.
-bool HasDuplicateHeader(const HttpRequest& req) {
-  for (std::string_view name :
-       {"authorization", "if-match", "if-none-match", "x-xbl-contract-version", "content-type"}) {
-    if (req.count(boost::beast::string_view(name.data(), name.size())) > 1) return true;
+SessionHeaders ReadSessionHeaders(const HttpRequest& req) {
+  SessionHeaders h;
+  bool seen[5] = {};
+  auto take = [&](int i, std::string_view* slot, const auto& f) {
+    if (seen[i]) {
+      h.duplicate = true;
+      return;
+    }
+    seen[i] = true;
+    *slot = std::string_view(f.value().data(), f.value().size());
+  };
+  for (const auto& f : req) {
+    switch (f.name()) {
+      case http::field::authorization:
+        take(0, &h.authorization, f);
+        break;
+      case http::field::if_match:
+        take(1, &h.if_match, f);
+        break;
+      case http::field::if_none_match:
+        take(2, &h.if_none_match, f);
+        break;
+      case http::field::content_type:
+        take(3, &h.content_type, f);
+        break;
+      case http::field::unknown: {
+        const std::string_view name(f.name_string().data(), f.name_string().size());
+        if (EqualsIgnoreCase(name, "x-xbl-contract-version")) take(4, &h.contract_version, f);
+        break;
+      }
+      default:
+        break;
+    }
   }
-  return false;
-}
-
-std::string_view Header(const HttpRequest& req, std::string_view name) {
-  auto it = req.find(boost::beast::string_view(name.data(), name.size()));
-  if (it == req.end()) return {};
-  return std::string_view(it->value().data(), it->value().size());
+  return h;
 }
 
 FaultKind ErrorFaultKind(unsigned status) {
@@ -192,19 +233,21 @@ HandlerResult Handler::HandleRequest(const HttpRequest& req, const RequestInfo& 
     if (fault.wire != WireFault::kNone && metrics_ != nullptr) {
       metrics_->FaultInjected(WireFaultKind(fault.wire));
     }
-    if (HasDuplicateHeader(req)) {
+    const SessionHeaders headers = ReadSessionHeaders(req);
+    if (headers.duplicate) {
       SetText(&res, 400,
               "Authorization, If-Match, If-None-Match, Content-Type and "
               "x-xbl-contract-version may each appear once");
       return;
     }
-    auto caller = auth_.Authenticate(Header(req, "authorization"));
+    auto caller =
+        auth_.Authenticate(headers.authorization, std::chrono::system_clock::now(), info.verified);
     if (!caller.ok()) {
       res.set(http::field::www_authenticate, "XBL3.0");
       SetText(&res, 401, caller.status().message());
       return;
     }
-    const std::string_view version = Header(req, "x-xbl-contract-version");
+    const std::string_view version = headers.contract_version;
     int contract_version = 0;
     if (version == "104" || version == "105" || version == "107") {
       contract_version = (version[0] - '0') * 100 + (version[2] - '0');
@@ -214,20 +257,29 @@ HandlerResult Handler::HandleRequest(const HttpRequest& req, const RequestInfo& 
                               : "x-xbl-contract-version must be 104, 105 or 107");
       return;
     }
+    // A wire fault damages the body it is given: those responses keep a copy.
+    std::shared_ptr<const std::string>* shared =
+        info.share_document && out.wire_fault == WireFault::kNone ? &out.document : nullptr;
     if (method == http::verb::get) {
-      HandleGet(req, key, *caller, &res);
+      HandleGet(headers, key, *caller, &res, shared);
     } else {
-      HandlePut(req, key, *caller, contract_version, &res);
+      HandlePut(req, headers, key, *caller, contract_version, &res, shared);
     }
   }();
-  out.response.prepare_payload();
+  if (out.document != nullptr) {
+    // What prepare_payload would set for the same bytes in the body.
+    out.response.content_length(out.document->size());
+  } else {
+    out.response.prepare_payload();
+  }
   return out;
 }
 
-void Handler::HandleGet(const HttpRequest& req, const std::string& key, const std::string& caller,
-                        HttpResponse* res) {
+void Handler::HandleGet(const SessionHeaders& headers, const std::string& key,
+                        const std::string& caller, HttpResponse* res,
+                        std::shared_ptr<const std::string>* shared) {
   std::optional<SessionView> view = store_.Read(key);
-  const std::string_view inm = Header(req, "if-none-match");
+  const std::string_view inm = headers.if_none_match;
   bool any = false;
   std::vector<std::string> tags;
   if (!inm.empty()) {
@@ -250,12 +302,13 @@ void Handler::HandleGet(const HttpRequest& req, const std::string& key, const st
     res->set(http::field::etag, boost::beast::string_view(view->etag.data(), view->etag.size()));
     return;
   }
-  SetDocument(res, 200, *view, caller);
+  SetDocument(res, 200, *view, caller, shared);
 }
 
-void Handler::HandlePut(const HttpRequest& req, const std::string& key, const std::string& caller,
-                        int contract_version, HttpResponse* res) {
-  const std::string_view content_type = Header(req, "content-type");
+void Handler::HandlePut(const HttpRequest& req, const SessionHeaders& headers,
+                        const std::string& key, const std::string& caller, int contract_version,
+                        HttpResponse* res, std::shared_ptr<const std::string>* shared) {
+  const std::string_view content_type = headers.content_type;
   if (!content_type.empty()) {
     // The media type, before any parameters ("; charset=utf-8").
     std::string_view media = content_type.substr(0, content_type.find(';'));
@@ -266,14 +319,14 @@ void Handler::HandlePut(const HttpRequest& req, const std::string& key, const st
     }
   }
   Preconditions pre;
-  if (const std::string_view im = Header(req, "if-match"); !im.empty()) {
+  if (const std::string_view im = headers.if_match; !im.empty()) {
     pre.if_match_present = true;
     if (Status s = ParseEntityTagList(im, &pre.if_match_any, &pre.if_match); !s.ok()) {
       SetText(res, 400, "If-Match: " + s.message());
       return;
     }
   }
-  if (const std::string_view inm = Header(req, "if-none-match"); !inm.empty()) {
+  if (const std::string_view inm = headers.if_none_match; !inm.empty()) {
     pre.if_none_match_present = true;
     if (Status s = ParseEntityTagList(inm, &pre.if_none_match_any, &pre.if_none_match); !s.ok()) {
       SetText(res, 400, "If-None-Match: " + s.message());
@@ -288,7 +341,7 @@ void Handler::HandlePut(const HttpRequest& req, const std::string& key, const st
     if (current &&
         std::find(pre.if_match.begin(), pre.if_match.end(), current->etag) == pre.if_match.end()) {
       if (metrics_ != nullptr) metrics_->PreconditionFailed();
-      SetDocument(res, 412, *current, caller);
+      SetDocument(res, 412, *current, caller, shared);
       return;
     }
   }
@@ -307,17 +360,17 @@ void Handler::HandlePut(const HttpRequest& req, const std::string& key, const st
   WriteResult w = store_.Write(key, pre, *delta, std::move(context));
   switch (w.outcome) {
     case WriteOutcome::kUpdated:
-      SetDocument(res, 200, *w.view, caller);
+      SetDocument(res, 200, *w.view, caller, shared);
       return;
     case WriteOutcome::kCreated:
-      SetDocument(res, 201, *w.view, caller);
+      SetDocument(res, 201, *w.view, caller, shared);
       return;
     case WriteOutcome::kDeleted:
       res->result(204);
       return;
     case WriteOutcome::kPreconditionFailed:
       if (w.view) {
-        SetDocument(res, 412, *w.view, caller);
+        SetDocument(res, 412, *w.view, caller, shared);
       } else {
         SetText(res, 412, "precondition failed: the session does not exist");
       }
@@ -386,6 +439,30 @@ HandlerResult Handler::HandleAdmin(const HttpRequest& req, std::string_view path
   res.set(http::field::content_type, kJsonType);
   res.body() = Json{{"inject", faults_.specs()}}.dump();
   return out;
+}
+
+void AppendResponseHead(const HttpResponse& response, std::string* out) {
+  const unsigned version = response.version();
+  const unsigned code = response.result_int();
+  const boost::beast::string_view reason = response.reason();
+  out->append("HTTP/");
+  out->push_back(static_cast<char>('0' + version / 10));
+  out->push_back('.');
+  out->push_back(static_cast<char>('0' + version % 10));
+  out->push_back(' ');
+  out->push_back(static_cast<char>('0' + code / 100));
+  out->push_back(static_cast<char>('0' + (code / 10) % 10));
+  out->push_back(static_cast<char>('0' + code % 10));
+  out->push_back(' ');
+  out->append(reason.data(), reason.size());
+  out->append("\r\n");
+  for (const auto& f : response) {
+    out->append(f.name_string().data(), f.name_string().size());
+    out->append(": ");
+    out->append(f.value().data(), f.value().size());
+    out->append("\r\n");
+  }
+  out->append("\r\n");
 }
 
 WireBytes RenderWire(const HttpResponse& response, WireFault fault) {

@@ -33,6 +33,7 @@
 namespace sessionrig::sessiond {
 
 class Metrics;
+struct SessionHeaders;  // handler.cc: the request headers a session route reads
 
 using HttpRequest = boost::beast::http::request<boost::beast::http::string_body>;
 using HttpResponse = boost::beast::http::response<boost::beast::http::string_body>;
@@ -50,10 +51,22 @@ struct HandlerOptions {
 struct RequestInfo {
   bool peer_is_loopback = true;  // admin routes answer 403 otherwise
   SteadyTime received_at{};      // when the request was fully read; default: now
+  // The connection's last verified token (null: verify every request). A
+  // repeat of it skips the HMAC; its expiry is still checked.
+  VerifiedToken* verified = nullptr;
+  // The transport's choice: a session document (200/201/412, not a large
+  // session's per-caller rendering) comes back as the store's cached bytes
+  // in HandlerResult::document rather than copied into the response body.
+  bool share_document = false;
 };
 
 struct HandlerResult {
-  HttpResponse response;                    // complete, payload prepared
+  // Complete, payload prepared; with `document`, its body is empty and its
+  // Content-Length is the document's.
+  HttpResponse response;
+  // The body, when RequestInfo::share_document and the response is a
+  // session document: serialized once per change by the store, shared.
+  std::shared_ptr<const std::string> document;
   WireFault wire_fault = WireFault::kNone;  // damage to apply when writing it
   Micros delay{0};                          // hold the response this long (latency + stall)
 };
@@ -78,10 +91,13 @@ class Handler {
  private:
   HandlerResult HandleAdmin(const HttpRequest& request, std::string_view path,
                             const RequestInfo& info);
-  void HandleGet(const HttpRequest& req, const std::string& key, const std::string& caller,
-                 HttpResponse* res);
-  void HandlePut(const HttpRequest& request, const std::string& key, const std::string& caller,
-                 int contract_version, HttpResponse* response);
+  // `shared`: where a session document's cached bytes go instead of the
+  // body (null: copy them into the body).
+  void HandleGet(const SessionHeaders& headers, const std::string& key, const std::string& caller,
+                 HttpResponse* res, std::shared_ptr<const std::string>* shared);
+  void HandlePut(const HttpRequest& request, const SessionHeaders& headers, const std::string& key,
+                 const std::string& caller, int contract_version, HttpResponse* response,
+                 std::shared_ptr<const std::string>* shared);
 
   // Constant after construction.
   const HandlerOptions options_;
@@ -92,6 +108,13 @@ class Handler {
   SessionStore store_;
   FaultInjector faults_;
 };
+
+// Appends the bytes Beast's serializer writes before `response`'s body:
+// the status line ("HTTP/1.1 200 OK", Beast's reason phrase unless one is
+// set), every field in order as "Name: value", and the blank line. The
+// transport writes this and the body in one write; the handler tests and
+// the request fuzzer check it against Beast's serializer byte for byte.
+void AppendResponseHead(const HttpResponse& response, std::string* out);
 
 // A damaged response as raw bytes, and what to do with the connection after.
 struct WireBytes {

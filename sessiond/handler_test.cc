@@ -5,10 +5,12 @@
 
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/verb.hpp>
+#include <boost/beast/http/write.hpp>
 
 #include <chrono>
 #include <cstdint>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <utility>
@@ -661,6 +663,121 @@ TEST_F(SessiondHandlerTest, LargeSessionsListOnlyTheCallerAsMe) {
   ASSERT_EQ(parsed.hr, S_OK) << parsed.detail.ToString();
   EXPECT_TRUE(parsed.session->members_as_me);
   ASSERT_EQ(parsed.session->members.size(), 1u);
+}
+
+// The transport writes AppendResponseHead's bytes and the body instead of
+// running Beast's serializer: the same bytes, for every kind of response.
+TEST_F(SessiondHandlerTest, ResponseHeadIsWhatBeastsSerializerWrites) {
+  auto expect_same = [](const HttpResponse& r) {
+    std::ostringstream beast;
+    beast << r;
+    std::string ours;
+    AppendResponseHead(r, &ours);
+    ours += r.body();
+    EXPECT_EQ(ours, beast.str());
+  };
+  const HttpResponse created = Put("1", kJoin);
+  ASSERT_EQ(created.result_int(), 201u);
+  expect_same(created);
+  expect_same(Put("2", kJoin));                                                          // 200
+  expect_same(Get());                                                                    // 200
+  expect_same(Get({{"If-None-Match", Etag(Get())}}));                                    // 304
+  expect_same(Put("2", kJoin, {{"If-Match", Etag(created)}}));                           // 412
+  expect_same(Put("2", "{"));                                                            // 400
+  expect_same(Send(http::verb::put, kUrl, {{"x-xbl-contract-version", "107"}}, kJoin));  // 401
+  expect_same(Send(http::verb::delete_, kUrl, As("1")));  // 405 with Allow
+  expect_same(Send(http::verb::get, "/nowhere", {}));     // 404
+  expect_same(Put("1", kLeave));                          // 200
+  // HTTP/1.0 with keep-alive, a closing HTTP/1.1 request, a custom reason.
+  HttpRequest old{http::verb::get, kUrl, 10};
+  for (const auto& [k, v] : As("1", {{"Connection", "keep-alive"}})) old.insert(k, v);
+  expect_same(handler_.HandleRequest(old, RequestInfo{}).response);
+  HttpRequest closing{http::verb::get, "/healthz", 11};
+  closing.keep_alive(false);
+  expect_same(handler_.HandleRequest(closing, RequestInfo{}).response);
+  HttpResponse custom{http::status::ok, 11};
+  custom.reason("Fine");
+  custom.set(http::field::server, "sessiond");
+  custom.body() = "x";
+  custom.prepare_payload();
+  expect_same(custom);
+}
+
+// With share_document (the transport's setting) a session document is the
+// store's cached bytes, not a copy: the same bytes on the wire, and the
+// same buffer for every response of one version.
+TEST_F(SessiondHandlerTest, DocumentsAreTheStoresCachedBytes) {
+  auto call = [&](http::verb verb, const Headers& headers, const std::string& body) {
+    HttpRequest req{verb, kUrl, 11};
+    for (const auto& [k, v] : headers) req.insert(k, v);
+    req.body() = body;
+    req.prepare_payload();
+    RequestInfo info;
+    info.share_document = true;
+    return handler_.HandleRequest(req, info);
+  };
+  // The bytes a connection writes, against Beast's serializer of the same
+  // response with the document as its body.
+  auto expect_wire = [](const HandlerResult& r) {
+    ASSERT_NE(r.document, nullptr);
+    EXPECT_TRUE(r.response.body().empty());
+    HttpResponse copy = r.response;
+    copy.body() = *r.document;
+    copy.prepare_payload();
+    std::ostringstream beast;
+    beast << copy;
+    std::string ours;
+    AppendResponseHead(r.response, &ours);
+    ours += *r.document;
+    EXPECT_EQ(ours, beast.str());
+  };
+  const HandlerResult created = call(http::verb::put, As("1"), kJoin);
+  ASSERT_EQ(created.response.result_int(), 201u);
+  expect_wire(created);
+  const HandlerResult read = call(http::verb::get, As("2"), "");
+  ASSERT_EQ(read.response.result_int(), 200u);
+  expect_wire(read);
+  EXPECT_EQ(read.document.get(), created.document.get());  // serialized once
+  EXPECT_EQ(*read.document, Get().body());                 // the copy without sharing
+  const HandlerResult stale =
+      call(http::verb::put, As("2", {{"If-Match", "\"not-the-etag\""}}), kJoin);
+  ASSERT_EQ(stale.response.result_int(), 412u);
+  expect_wire(stale);
+  EXPECT_EQ(stale.document.get(), created.document.get());
+  // Everything else keeps its body.
+  const HandlerResult missing = call(http::verb::put, As("2"), "{");
+  EXPECT_EQ(missing.response.result_int(), 400u);
+  EXPECT_EQ(missing.document, nullptr);
+  EXPECT_FALSE(missing.response.body().empty());
+}
+
+// A connection's requests share a VerifiedToken: a repeated header is not
+// verified again, and a different one on the same connection is its own
+// caller (or refused), never the cached one.
+TEST_F(SessiondHandlerTest, AConnectionsTokenCacheKeepsCallersApart) {
+  VerifiedToken cache;
+  auto call = [&](const Headers& headers, const std::string& body) {
+    HttpRequest req{http::verb::put, kUrl, 11};
+    for (const auto& [k, v] : headers) req.insert(k, v);
+    req.body() = body;
+    req.prepare_payload();
+    RequestInfo info;
+    info.verified = &cache;
+    return handler_.HandleRequest(req, info).response;
+  };
+  EXPECT_EQ(call(As("1"), kJoin).result_int(), 201u);
+  EXPECT_EQ(cache.xuid, "1");
+  EXPECT_EQ(call(As("1"), kJoin).result_int(), 200u);
+  EXPECT_EQ(call(As("2"), kJoin).result_int(), 200u);
+  EXPECT_EQ(cache.xuid, "2");
+  Headers forged = As("1");
+  forged[0].second.back() = forged[0].second.back() == '0' ? '1' : '0';
+  const HttpResponse refused = call(forged, kJoin);
+  EXPECT_EQ(refused.result_int(), 401u);
+  EXPECT_EQ(refused.body(), "invalid token for xuid 1\n");
+  EXPECT_EQ(cache.xuid, "2");
+  const Json doc = Doc(Get());
+  EXPECT_EQ(doc["membersInfo"]["count"], 2);
 }
 
 // A null constant would make the shipped SDK drop every constant: refused,

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdio>
+#include <cstdlib>
 #include <limits>
 #include <map>
 #include <optional>
@@ -10,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "sessiond/client_readability.h"
 #include "sessionrig/json_codec.h"
 #include "sessionrig/session_document.h"
 
@@ -571,95 +574,154 @@ Status ValidateMember(const std::string& key, const Json& m, std::int64_t next_i
   return Status::Ok();
 }
 
-// One step of the path to a value: an object key or an array index.
-struct PathStep {
-  const std::string* key = nullptr;  // null: an array item
-  std::size_t index = 0;
-};
-
-// "properties.custom.a[3]", in ParseSessionDocument's spelling.
-std::string PathString(const std::vector<PathStep>& path) {
-  if (path.empty()) return "the session document";
-  std::string out;
-  for (const PathStep& step : path) {
-    if (step.key == nullptr) {
-      out += "[" + std::to_string(step.index) + "]";
-    } else {
-      if (!out.empty()) out += '.';
-      out += *step.key;
-    }
+// Appends `key` as a JSON string, as DumpJson writes it.
+void AppendKey(std::string& text, const std::string& key) {
+  const bool plain = std::all_of(key.begin(), key.end(), [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+  });
+  if (plain) {
+    text.push_back('"');
+    text.append(key);
+    text.push_back('"');
+  } else {
+    text.append(DumpJson(Json(key)));
   }
-  return out;
+  text.push_back(':');
 }
 
-// The limits ParseJsonStrict applies to the text, checked on the value: each
-// container nested at most `limits.max_depth` deep (the root is depth 1) and
-// holding at most max_container_items, each string and key at most
-// max_string_bytes. Recursion stops at max_depth + 1. `path` is the way to
-// `v`; only the failure formats it.
-Status CheckJsonLimits(const Json& v, const JsonLimits& limits, std::uint32_t depth,
-                       std::vector<PathStep>& path) {
-  if (v.is_string()) {
-    const std::size_t n = v.get_ref<const std::string&>().size();
-    if (n <= limits.max_string_bytes) return Status::Ok();
-    return Status(StatusCode::kStringTooLong, PathString(path) + " is " + std::to_string(n) +
-                                                  " bytes, over the limit of " +
-                                                  std::to_string(limits.max_string_bytes));
-  }
-  if (!v.is_structured()) return Status::Ok();
-  if (depth > limits.max_depth) {
-    return Status(StatusCode::kJsonDepthLimit,
-                  PathString(path) + " nests deeper than " + std::to_string(limits.max_depth));
-  }
-  if (v.size() > limits.max_container_items) {
-    return Status(StatusCode::kTooManyMembers,
-                  PathString(path) + " has " + std::to_string(v.size()) +
-                      " items, over the limit of " + std::to_string(limits.max_container_items));
-  }
-  if (v.is_object()) {
-    for (auto it = v.cbegin(); it != v.cend(); ++it) {
-      if (it.key().size() > limits.max_string_bytes) {
-        return Status(StatusCode::kStringTooLong,
-                      "a key of " + PathString(path) + " is " + std::to_string(it.key().size()) +
-                          " bytes, over the limit of " + std::to_string(limits.max_string_bytes));
+// What a write may copy from the current text instead of serializing.
+struct Reuse {
+  const std::string* text = nullptr;  // null: nothing
+  const DocumentParts* parts = nullptr;
+  bool properties = false;
+  bool servers = false;
+  bool members = false;            // members not in `dirty`
+  std::vector<std::string> dirty;  // members to serialize (sorted)
+};
+
+// DumpJson(doc), copying from `reuse` what it allows; records the parts.
+std::string Serialize(const Json& doc, const Reuse& reuse, DocumentParts* parts) {
+  std::string text;
+  text.reserve(reuse.text != nullptr ? reuse.text->size() + 64 : 1024);
+  auto copy = [&](const DocumentParts::Span& span) {
+    text.append(*reuse.text, span.offset, span.size);
+  };
+  auto section = [&](const Json& value, bool can_reuse, const DocumentParts::Span& old,
+                     DocumentParts::Span* span) {
+    span->offset = text.size();
+    if (can_reuse) {
+      copy(old);
+    } else {
+      text.append(DumpJson(value));
+    }
+    span->size = text.size() - span->offset;
+  };
+  parts->members.clear();
+  text.push_back('{');
+  bool first = true;
+  bool saw[3] = {false, false, false};
+  for (auto it = doc.cbegin(); it != doc.cend(); ++it) {
+    if (!first) text.push_back(',');
+    first = false;
+    const std::string& k = it.key();
+    AppendKey(text, k);
+    const bool have = reuse.text != nullptr;
+    if (k == "constants") {
+      saw[0] = true;
+      section(*it, have, have ? reuse.parts->constants : DocumentParts::Span{}, &parts->constants);
+    } else if (k == "properties") {
+      saw[1] = true;
+      section(*it, have && reuse.properties, have ? reuse.parts->properties : DocumentParts::Span{},
+              &parts->properties);
+    } else if (k == "servers") {
+      saw[2] = true;
+      section(*it, have && reuse.servers, have ? reuse.parts->servers : DocumentParts::Span{},
+              &parts->servers);
+    } else if (k == "members" && it->is_object()) {
+      text.push_back('{');
+      parts->members.reserve(it->size());
+      auto old = have ? reuse.parts->members.cbegin() : decltype(reuse.parts->members.cbegin()){};
+      const auto old_end =
+          have ? reuse.parts->members.cend() : decltype(reuse.parts->members.cend()){};
+      bool first_member = true;
+      for (auto m = it->cbegin(); m != it->cend(); ++m) {
+        if (!first_member) text.push_back(',');
+        first_member = false;
+        AppendKey(text, m.key());
+        DocumentParts::Span span;
+        span.offset = text.size();
+        bool copied = false;
+        if (have && reuse.members &&
+            !std::binary_search(reuse.dirty.begin(), reuse.dirty.end(), m.key())) {
+          while (old != old_end && old->first < m.key()) ++old;
+          if (old != old_end && old->first == m.key()) {
+            copy(old->second);
+            copied = true;
+          }
+        }
+        if (!copied) text.append(DumpJson(*m));
+        span.size = text.size() - span.offset;
+        parts->members.emplace_back(m.key(), span);
       }
-      path.push_back(PathStep{&it.key(), 0});
-      if (Status s = CheckJsonLimits(*it, limits, depth + 1, path); !s.ok()) return s;
-      path.pop_back();
-    }
-  } else {
-    for (std::size_t i = 0; i < v.size(); ++i) {
-      path.push_back(PathStep{nullptr, i});
-      if (Status s = CheckJsonLimits(v[i], limits, depth + 1, path); !s.ok()) return s;
-      path.pop_back();
+      text.push_back('}');
+    } else {
+      text.append(DumpJson(*it));
     }
   }
-  return Status::Ok();
+  text.push_back('}');
+  // A document without one of the sections cannot lend it to the next write.
+  parts->complete = saw[0] && saw[1] && saw[2];
+  return text;
+}
+
+// Whether `a` and `b` hold members under the same keys.
+bool SameMemberKeys(const Json& a, const Json& b) {
+  if (a.size() != b.size()) return false;
+  for (auto i = a.cbegin(), j = b.cbegin(); i != a.cend(); ++i, ++j) {
+    if (i.key() != j.key()) return false;
+  }
+  return true;
+}
+
+const Json& Member(const Json& doc, const std::string& key) {
+  static const Json kNull;
+  const Json* members = Find(doc, "members");
+  if (members == nullptr) return kNull;
+  auto it = members->find(key);
+  return it == members->end() ? kNull : *it;
 }
 
 }  // namespace
 
-Status CheckReadableByClients(const Json& document, std::size_t text_bytes) {
-  // The client's defaults: sessiond's own request limits are configurable,
-  // what every client accepts is not.
-  const JsonLimits json_limits;
-  const SessionLimits session_limits;
-  const std::string why = "the merged session would be refused by clients: ";
-  if (text_bytes > json_limits.max_bytes) {
-    return Status(StatusCode::kSizeLimit,
-                  why + "the session document would be " + std::to_string(text_bytes) +
-                      " bytes, over the limit of " + std::to_string(json_limits.max_bytes));
+std::vector<std::string> TouchedMemberKeys(const Json& doc, const Json& delta,
+                                           const MergeContext& ctx) {
+  std::vector<std::string> keys;
+  const Json* dm = Find(delta, "members");
+  const Json* members = Find(doc, "members");
+  if (dm == nullptr || !dm->is_object() || members == nullptr) return keys;
+  std::vector<std::string> xuids;
+  for (auto it = dm->cbegin(); it != dm->cend(); ++it) {
+    const Json& m = it.value();
+    if (m.is_null()) continue;  // "me" left
+    const Json* x = FindPath(m, {"constants", "system", "xuid"});
+    if (it.key() == "me" && !ctx.caller_xuid.empty()) {
+      xuids.push_back(ctx.caller_xuid);
+    } else if (x != nullptr && x->is_string()) {
+      xuids.push_back(x->get<std::string>());
+    }
   }
-  std::vector<PathStep> path;
-  if (Status s = CheckJsonLimits(document, json_limits, 1, path); !s.ok()) {
-    return Status(s.code(), why + s.message());
+  if (xuids.empty()) return keys;
+  for (auto it = members->cbegin(); it != members->cend(); ++it) {
+    const Json* x = FindPath(it.value(), {"constants", "system", "xuid"});
+    if (x == nullptr || !x->is_string()) continue;
+    const auto& xuid = x->get_ref<const std::string&>();
+    if (std::find(xuids.begin(), xuids.end(), xuid) != xuids.end()) keys.push_back(it.key());
   }
-  StatusOr<SessionDocument> parsed = ParseSessionDocument(document, session_limits);
-  if (!parsed.ok()) return Status(parsed.status().code(), why + parsed.status().message());
-  return Status::Ok();
+  return keys;
 }
 
-StatusOr<MergeOutcome> MergeDelta(const Json* current, const Json& delta, const MergeContext& ctx) {
+StatusOr<MergeOutcome> MergeDeltaUnchecked(const Json* current, const Json& delta,
+                                           const MergeContext& ctx) {
   if (!delta.is_object()) return WrongType("the request body", "a JSON object");
   if (Status s = OnlyKeys(delta, {"constants", "properties", "members", "servers"}, "(body)");
       !s.ok()) {
@@ -685,21 +747,84 @@ StatusOr<MergeOutcome> MergeDelta(const Json* current, const Json& delta, const 
     if (Status s = ApplyMembers(doc, *m, ctx); !s.ok()) return s;
   }
   Relink(doc);
-  out.changed = out.created || doc != *current;
+  // What the write can have changed, when `current` came from a merge (so
+  // its derived fields are Relink's): the sections the delta names,
+  // membersInfo, the member set, and the members it touched; every member
+  // when it wrote properties.system (their `turn`) or the member set
+  // changed (their `next`). The rest is copied, not re-serialized.
+  Reuse reuse;
+  const bool parts = !out.created && ctx.current_parts != nullptr && ctx.current_parts->complete &&
+                     ctx.current_text != nullptr;
+  if (parts) {
+    const Json* dp = Find(delta, "properties");
+    const bool wrote_system = dp != nullptr && Find(*dp, "system") != nullptr;
+    reuse.text = ctx.current_text;
+    reuse.parts = ctx.current_parts;
+    reuse.properties = dp == nullptr;
+    reuse.servers = Find(delta, "servers") == nullptr;
+    const bool same_keys = SameMemberKeys(doc["members"], (*current)["members"]);
+    reuse.members = !wrote_system && same_keys;
+    reuse.dirty = TouchedMemberKeys(doc, delta, ctx);
+    if (!same_keys) {
+      out.changed = true;
+    } else if (wrote_system) {
+      out.changed = doc != *current;  // any member's `turn` may have changed
+    } else {
+      out.changed = (!reuse.properties && doc["properties"] != (*current)["properties"]) ||
+                    (!reuse.servers && doc["servers"] != (*current)["servers"]) ||
+                    doc["membersInfo"] != (*current)["membersInfo"] ||
+                    std::any_of(reuse.dirty.begin(), reuse.dirty.end(), [&](const std::string& k) {
+                      return Member(doc, k) != Member(*current, k);
+                    });
+    }
+  } else {
+    out.changed = out.created || doc != *current;
+  }
+#ifndef NDEBUG
+  if (!out.created && out.changed != (doc != *current)) {
+    std::fprintf(stderr, "sessiond: MergeDelta's change detection is wrong\n");
+    std::abort();
+  }
+#endif
   // Every accepted write is a new version, even one that changes nothing
   // else: so no two acknowledged writes can succeed against the same ETag.
   doc["changeNumber"] = doc["changeNumber"].get<std::int64_t>() + 1;
   out.deleted =
       !out.created && had_members && doc["members"].empty() && SessionEmptyTimeoutMs(doc) == 0;
-  // Last, on the whole result: sessiond's checks above type each field of the
+  out.text = Serialize(doc, reuse, &out.parts);
+#ifndef NDEBUG
+  if (out.text != DumpJson(doc)) {
+    std::fprintf(stderr, "sessiond: MergeDelta's partial serialization differs from DumpJson\n");
+    std::abort();
+  }
+#endif
+  return out;
+}
+
+StatusOr<MergeOutcome> MergeDelta(const Json* current, const Json& delta, const MergeContext& ctx) {
+  StatusOr<MergeOutcome> out = MergeDeltaUnchecked(current, delta, ctx);
+  if (!out.ok()) return out;
+  // Last, on the result: sessiond's checks above type each field of the
   // delta, but a value they accept can still be out of the client's range
   // (an xuid over 2^64-1, a version of -1, a 5000-byte keyword), and a
   // session can outgrow a client limit over several writes that are each
   // small (properties.custom past 4096 keys, the document past 1 MiB). Such
   // a document, once stored, would fail every later read and write of the
-  // session on every client, so it is refused before it is stored.
-  out.text = DumpJson(doc);
-  if (Status s = CheckReadableByClients(doc, out.text.size()); !s.ok()) return s;
+  // session on every client, so it is refused before it is stored. Only
+  // what the write changed is checked (client_readability.h).
+  Status readable = CheckWriteReadable(current, delta, ctx, *out);
+#ifndef NDEBUG
+  // Debug builds hold the shortcut to the client parser on the served bytes.
+  const StatusOr<SessionDocument> client = ParseSessionDocument(out->text);
+  if (client.ok() != readable.ok()) {
+    std::fprintf(stderr,
+                 "sessiond: CheckWriteReadable says %s but the client parser says %s\n  %.400s\n",
+                 readable.ok() ? "readable" : readable.ToString().c_str(),
+                 client.ok() ? "readable" : client.status().ToString().c_str(), out->text.c_str());
+    std::abort();
+  }
+#endif
+  if (!readable.ok()) return readable;
   return out;
 }
 

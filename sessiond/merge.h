@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -25,6 +26,24 @@
 namespace sessionrig::sessiond {
 
 using Json = nlohmann::json;
+
+// Where each part of a document's text is (MergeOutcome::text), so that the
+// next write re-serializes only what it changed and copies the rest from
+// this text: the constants, properties and servers sections and each
+// member's object, as byte ranges of the text. Derived fields (changeNumber,
+// membersInfo, each member's `next` and `turn`) are re-rendered when they
+// can have changed. Empty (`complete` false): serialize everything.
+struct DocumentParts {
+  struct Span {
+    std::size_t offset = 0;
+    std::size_t size = 0;
+  };
+  bool complete = false;
+  Span constants;
+  Span properties;
+  Span servers;
+  std::vector<std::pair<std::string, Span>> members;  // in the document's key order
+};
 
 // Everything the merge needs that is not in the delta or the document.
 struct MergeContext {
@@ -45,6 +64,12 @@ struct MergeContext {
   std::int64_t max_members_per_session = mpsd::kMaxMembersCountLarge;
   // TEST ONLY (StoreOptions::testing_skip_capacity_check): no "session full".
   bool testing_skip_capacity_check = false;
+  // The current document's text and its parts (MergeOutcome::text and
+  // ::parts of the merge that produced it); null: the result is serialized
+  // whole. Either way the text is DumpJson(result) byte for byte (debug
+  // builds check).
+  const std::string* current_text = nullptr;
+  const DocumentParts* current_parts = nullptr;
 };
 
 struct MergeOutcome {
@@ -52,6 +77,7 @@ struct MergeOutcome {
   // `document` as compact JSON text, the way the store serves it (serialized
   // once: the readability check needs its size and the store its bytes).
   std::string text;
+  DocumentParts parts;   // where the parts of `text` are, for the next write
   bool created = false;  // there was no current document
   // Content other than changeNumber differs from the current document (true
   // on creation). Either way the write is a new version: changeNumber + 1.
@@ -64,6 +90,10 @@ struct MergeOutcome {
 // Applies `delta` to `current` (nullptr: the session does not exist yet and
 // the delta creates it). On success the result satisfies
 // ValidateDocument(result.document, current) and CheckReadableByClients.
+// REQUIRES: `current` is readable by clients (CheckReadableByClients), as
+// every stored session is: the readability check covers only what the write
+// changed (client_readability.h; debug builds verify it with the client
+// parser on the result's text and abort when they disagree).
 // Errors (nothing is changed):
 //   kWrongType / kInvalidArgument / kMissingField  -> HTTP 400
 //   kConflict  (constants changed after creation, "session full",
@@ -78,6 +108,19 @@ struct MergeOutcome {
 // MergeDelta refuses member keys other than "me" and "reserve_N" as 400.
 [[nodiscard]] StatusOr<MergeOutcome> MergeDelta(const Json* current, const Json& delta,
                                                 const MergeContext& context);
+
+// MergeDelta without its last step, the client-readability check
+// (CheckWriteReadable, client_readability.h): the result as it would be
+// stored. For the merge fuzzer, which compares that check's verdict with the
+// client parser's on these bytes. Errors: MergeDelta's, but for the
+// readability ones.
+[[nodiscard]] StatusOr<MergeOutcome> MergeDeltaUnchecked(const Json* current, const Json& delta,
+                                                         const MergeContext& context);
+
+// The keys of the members `delta` wrote in `document` (its result): the
+// writer's ("me", unless it left) and the reservations, in key order.
+std::vector<std::string> TouchedMemberKeys(const Json& document, const Json& delta,
+                                           const MergeContext& context);
 
 // The 403 rule: a user may only write their own member, as "me". Fails when
 // the delta names a member by index, or when "me" carries a xuid other than

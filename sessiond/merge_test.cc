@@ -466,6 +466,127 @@ TEST(SessiondMerge, ResultsClientsCouldNotReadAreRefused) {
   EXPECT_TRUE(ParseSessionDocument(r->text).ok());
 }
 
+// An update is checked only where it changed the session
+// (client_readability.h), with the verdict and spelling of the client parser
+// on the whole served text.
+TEST(SessiondMerge, UpdatesAreCheckedWhereTheyChangedTheSession) {
+  const Json doc = Apply(nullptr, Join(), Ctx());
+  Json custom = Json::object();
+  for (int i = 0; i < 4096; ++i) custom["k" + std::to_string(i)] = i;
+  const Json full = Apply(&doc, Json{{"properties", {{"custom", custom}}}}, Ctx());
+  Json deep = Json::object();
+  for (int i = 0; i < 27; ++i) deep = Json{{"n", std::move(deep)}};  // 6 + 27 > 32 deep
+  struct Case {
+    const Json* current;
+    Json delta;
+    std::string caller;
+    StatusCode code;
+    const char* what;
+  };
+  const Case cases[] = {
+      {&full, Json::parse(R"({"properties":{"custom":{"one":"more"}}})"), "100",
+       StatusCode::kTooManyMembers, "properties.custom has 4097 items, over the limit of 4096"},
+      {&doc, Json{{"properties", {{"system", {{"keywords", {std::string(4097, 'k')}}}}}}}, "100",
+       StatusCode::kStringTooLong, "properties.system.keywords[0] is 4097 bytes"},
+      {&doc, Json{{"servers", {{"a", Json::array({1, std::string(65537, 'x')})}}}}, "100",
+       StatusCode::kStringTooLong, "servers.a[1] is 65537 bytes"},
+      {&doc, Json{{"servers", {{std::string(65537, 'k'), 1}}}}, "100", StatusCode::kStringTooLong,
+       "a key of servers is 65537 bytes"},
+      {&doc, Json{{"members", {{"me", {{"properties", {{"custom", {{"deep", deep}}}}}}}}}}, "100",
+       StatusCode::kJsonDepthLimit, "members.0.properties.custom.deep"},
+      {&doc,
+       Json{{"members",
+             {{"reserve_1", {{"constants", {{"system", {{"xuid", "99999999999999999999"}}}}}}}}}},
+       "100", StatusCode::kWrongType, "members.1.constants.system.xuid"},
+      {&doc,
+       Json{
+           {"members",
+            {{"me",
+              {{"properties", {{"system", {{"secureDeviceAddress", std::string(4097, 'a')}}}}}}}}}},
+       "200", StatusCode::kStringTooLong, "members.1.properties.system.secureDeviceAddress"},
+  };
+  for (const Case& c : cases) {
+    const std::string what = c.what;
+    auto r = MergeDelta(c.current, c.delta, Ctx(c.caller));
+    ASSERT_FALSE(r.ok()) << what;
+    EXPECT_EQ(r.status().code(), c.code) << r.status().ToString();
+    EXPECT_EQ(r.status().message().rfind("the merged session would be refused by clients: ", 0), 0u)
+        << r.status().ToString();
+    EXPECT_NE(r.status().message().find(what), std::string::npos) << r.status().ToString();
+    // The client parser refuses the text that would have been stored.
+    auto unchecked = MergeDeltaUnchecked(c.current, c.delta, Ctx(c.caller));
+    ASSERT_TRUE(unchecked.ok()) << unchecked.status().ToString();
+    EXPECT_FALSE(ParseSessionDocument(unchecked->text).ok()) << what;
+  }
+  // The writes one short of each limit are stored, and clients read them.
+  Json fits = Json::object();
+  for (int i = 0; i < 26; ++i) fits = Json{{"n", std::move(fits)}};
+  for (const Json& delta :
+       {Json{{"properties", {{"system", {{"keywords", {std::string(4096, 'k')}}}}}}},
+        Json{{"members", {{"me", {{"properties", {{"custom", {{"deep", fits}}}}}}}}}},
+        Json::parse(R"({"properties":{"custom":{"k0":null,"one":"more"}}})")}) {
+    const Json* current =
+        delta.contains("properties") && delta["properties"].contains("custom") ? &full : &doc;
+    auto r = MergeDelta(current, delta, Ctx());
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_TRUE(ParseSessionDocument(r->text).ok());
+  }
+}
+
+// With the current text and its parts (as the store passes them), a merge
+// re-serializes only what it changed: the text is still DumpJson of the
+// result byte for byte, and `changed` still compares whole documents.
+TEST(SessiondMerge, PartsOfTheCurrentTextAreReusedWhereUnchanged) {
+  auto first = MergeDelta(nullptr, Join(), Ctx());
+  ASSERT_TRUE(first.ok());
+  EXPECT_TRUE(first->parts.complete);
+  Json doc = first->document;
+  std::string text = first->text;
+  DocumentParts parts = first->parts;
+  struct Step {
+    const char* caller;
+    const char* delta;
+    bool changed;
+  };
+  const Step steps[] = {
+      {"200", R"({"members":{"me":{"properties":{"custom":{"skill":1}}}}})", true},  // join
+      {"300", R"({"members":{"me":{}}})", true},                                     // join
+      {"200", R"({"members":{"me":{"properties":{"custom":{"skill":2}}}}})", true},
+      {"200", R"({"members":{"me":{"properties":{"custom":{"skill":2}}}}})", false},  // no-op
+      {"100", R"({"properties":{"custom":{"map":"dunes"}}})", true},
+      {"100", R"({"properties":{"custom":{"map":"dunes"}}})", false},
+      {"100", R"({"properties":{"system":{"turn":[1]}}})", true},  // member 1's turn
+      {"100", R"({"properties":{"system":{"turn":[1]}}})", false},
+      {"100", R"({"servers":{"relay":{"constants":{"a":1}}}})", true},
+      {"100", R"({"members":{"reserve_1":{"constants":{"system":{"xuid":"400"}}}}})", true},
+      {"200", R"({"members":{"me":null}})", true},  // leave: `next` of member 0
+      {"300", R"({"members":{"me":{"properties":{"system":{"active":true}}}}})", true},
+  };
+  for (const Step& step : steps) {
+    MergeContext ctx = Ctx(step.caller);
+    ctx.current_text = &text;
+    ctx.current_parts = &parts;
+    const Json delta = Json::parse(step.delta);
+    auto r = MergeDelta(&doc, delta, ctx);
+    ASSERT_TRUE(r.ok()) << step.delta << ": " << r.status().ToString();
+    EXPECT_EQ(r->text, r->document.dump()) << step.delta;
+    EXPECT_EQ(r->changed, step.changed) << step.delta;
+    auto whole = MergeDelta(&doc, delta, Ctx(step.caller));  // no parts: serialized whole
+    ASSERT_TRUE(whole.ok());
+    EXPECT_EQ(whole->text, r->text);
+    EXPECT_EQ(whole->changed, r->changed);
+    // Each part is where the parts say.
+    for (const auto& [key, span] : r->parts.members) {
+      EXPECT_EQ(r->text.substr(span.offset, span.size), r->document["members"][key].dump());
+    }
+    EXPECT_EQ(r->text.substr(r->parts.properties.offset, r->parts.properties.size),
+              r->document["properties"].dump());
+    doc = r->document;
+    text = r->text;
+    parts = r->parts;
+  }
+}
+
 // The JSON text limits, checked on the value with the field named; the
 // size is that of the text.
 TEST(SessiondReadable, JsonLimitsOfTheClient) {

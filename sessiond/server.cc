@@ -3,6 +3,7 @@
 #include "sessiond/server.h"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <exception>
@@ -29,7 +30,6 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/write.hpp>
 
 #include "sessiond/handler.h"
 #include "sessiond/log.h"
@@ -87,6 +87,9 @@ struct Server::Impl {
   std::uint16_t port = 0;
   std::uint16_t metrics_port = 0;
   std::size_t per_peer_limit = 1;
+  // One io thread: connections run on the io_context itself (its one thread
+  // is an implicit strand) instead of a strand each.
+  bool single_thread = false;
 
   // Outlive every connection (declared before ioc, destroyed after it).
   std::unique_ptr<Metrics> metrics;
@@ -119,7 +122,8 @@ struct Server::Impl {
 };
 
 // One client connection: reads requests, hands them to the Handler, writes
-// responses. Every handler runs on the connection's strand.
+// responses. Every handler runs on the connection's strand (with one io
+// thread, the io_context's thread).
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   // `refusal`: set when the connection is refused (answered 503 and closed);
@@ -199,6 +203,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     // keep-alive connections would otherwise each hold a session document
     // and a buffer as large as the largest request they carried.
     response_ = HttpResponse{};
+    document_.reset();
     wire_ = WireBytes{};
     parser_.reset();
     if (buffer_.size() > 0) return ReadRequest();  // pipelined bytes already here
@@ -292,7 +297,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
     method_.assign(request.method_string().data(), request.method_string().size());
     HandlerResult result;
     try {
-      result = server_->handler->HandleRequest(request, RequestInfo{loopback_peer_, received_at_});
+      RequestInfo info;
+      info.peer_is_loopback = loopback_peer_;
+      info.received_at = received_at_;
+      info.verified = &verified_;
+      info.share_document = true;
+      result = server_->handler->HandleRequest(request, info);
     } catch (const std::exception& e) {
       LogLine("error", "request handler threw", {{"what", e.what()}});
       result = HandlerResult{};
@@ -302,6 +312,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       result.response.prepare_payload();
     }
     response_ = std::move(result.response);
+    document_ = std::move(result.document);
     wire_fault_ = result.wire_fault;
     keep_alive_ = response_.keep_alive() && !shutting_down_ && !server_->stopping.load();
     response_.keep_alive(keep_alive_);
@@ -336,7 +347,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
                         });
       return;
     }
-    http::async_write(stream_, response_, [self = shared_from_this()](ErrorCode ec, std::size_t) {
+    // The head rendered into the connection's buffer (the bytes Beast's
+    // serializer would write), then head and body in one gathered write.
+    head_.clear();
+    AppendResponseHead(response_, &head_);
+    const std::array<asio::const_buffer, 2> buffers = {
+        asio::buffer(head_),
+        asio::buffer(document_ != nullptr ? std::string_view(*document_)
+                                          : std::string_view(response_.body()))};
+    asio::async_write(stream_, buffers, [self = shared_from_this()](ErrorCode ec, std::size_t) {
       self->Record();
       if (ec) return self->Close(false);
       if (!self->keep_alive_) return self->LingerThenClose();
@@ -356,6 +375,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     received_at_ = std::chrono::steady_clock::now();
     method_ = "OTHER";
     response_ = HttpResponse{};
+    document_.reset();
     response_.version(11);
     response_.result(status);
     response_.set(http::field::server, "sessiond");
@@ -443,11 +463,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::optional<http::request_parser<http::string_body>> parser_;
   State state_ = State::kIdle;
   bool loopback_peer_ = false;
+  VerifiedToken verified_;  // the last token this connection's requests verified
+  std::string head_;        // the response head being written (reused)
   bool shutting_down_ = false;
   bool keep_alive_ = false;
   std::string method_;
   std::chrono::steady_clock::time_point received_at_;
   HttpResponse response_;
+  // The body when set: the session's cached bytes (HandlerResult::document).
+  std::shared_ptr<const std::string> document_;
   WireFault wire_fault_ = WireFault::kNone;
   WireBytes wire_;
   std::chrono::steady_clock::time_point linger_until_;
@@ -455,7 +479,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
 };
 
 void Server::Impl::Accept() {
-  acceptor->async_accept(asio::make_strand(ioc), [this](ErrorCode ec, tcp::socket socket) {
+  const asio::any_io_executor executor = single_thread
+                                             ? asio::any_io_executor(ioc.get_executor())
+                                             : asio::any_io_executor(asio::make_strand(ioc));
+  acceptor->async_accept(executor, [this](ErrorCode ec, tcp::socket socket) {
     if (stopping.load()) return;
     if (ec) {
       if (ec == asio::error::operation_aborted) return;
@@ -563,6 +590,7 @@ StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
                   "timeouts must be positive (linger_time may be 0: no lingering close)");
   }
   impl->per_peer_limit = PerPeerLimit(l);
+  impl->single_thread = o.threads == 1;
   ErrorCode ec;
   const asio::ip::address address = asio::ip::make_address(o.listen_host, ec);
   if (ec) {

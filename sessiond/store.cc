@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cstdio>
 #include <functional>
 #include <random>
 #include <utility>
@@ -149,14 +148,31 @@ std::string NowIso8601() {
   const auto now = std::chrono::system_clock::now();
   const auto ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
-  const time_t secs = static_cast<time_t>(ms / 1000);
-  struct tm tm_utc {};
-  gmtime_r(&secs, &tm_utc);
-  char buf[40];
-  const std::size_t n = strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm_utc);
-  char out[48];
-  std::snprintf(out, sizeof(out), "%.*s.%03dZ", static_cast<int>(n), buf,
-                static_cast<int>(ms % 1000));
+  const std::int64_t secs = ms / 1000;
+  // "YYYY-MM-DDTHH:MM:SS" formatted once per second per thread (every write
+  // stamps its time; gmtime_r + strftime per request showed in profiles).
+  struct SecondText {
+    std::int64_t secs = -1;
+    char text[40] = {};
+    std::size_t size = 0;
+  };
+  thread_local SecondText cached;
+  if (cached.secs != secs) {
+    const time_t t = static_cast<time_t>(secs);
+    struct tm tm_utc {};
+    gmtime_r(&t, &tm_utc);
+    cached.size = strftime(cached.text, sizeof(cached.text), "%Y-%m-%dT%H:%M:%S", &tm_utc);
+    cached.secs = secs;
+  }
+  const int milli = static_cast<int>(ms % 1000);
+  std::string out;
+  out.reserve(cached.size + 5);
+  out.append(cached.text, cached.size);
+  out.push_back('.');
+  out.push_back(static_cast<char>('0' + milli / 100));
+  out.push_back(static_cast<char>('0' + milli / 10 % 10));
+  out.push_back(static_cast<char>('0' + milli % 10));
+  out.push_back('Z');
   return out;
 }
 
@@ -214,9 +230,11 @@ std::optional<SessionView> SessionStore::Read(std::string_view key) const {
   return s->view;
 }
 
-void SessionStore::Commit(Session& s, Json doc, std::string text, SteadyClock::time_point now) {
+void SessionStore::Commit(Session& s, Json doc, std::string text, DocumentParts parts,
+                          SteadyClock::time_point now) {
   s.doc = std::move(doc);
   s.view.body = std::make_shared<const std::string>(std::move(text));
+  s.parts = std::move(parts);
   s.view.etag = NextEtag();
   s.view.large_document = IsLargeSession(s.doc) ? std::make_shared<const Json>(s.doc) : nullptr;
   s.exists = true;
@@ -297,6 +315,8 @@ WriteResult SessionStore::WriteLocked(Session& s, const Preconditions& pre, cons
     context.correlation_id = RandomUuid();
     context.branch = RandomUuid();
   }
+  context.current_text = exists && s.view.body != nullptr ? s.view.body.get() : nullptr;
+  context.current_parts = context.current_text != nullptr ? &s.parts : nullptr;
   auto merged = MergeDelta(exists ? &s.doc : nullptr, delta, context);
   if (!merged.ok()) {
     r.outcome = WriteOutcome::kRefused;
@@ -310,6 +330,7 @@ WriteResult SessionStore::WriteLocked(Session& s, const Preconditions& pre, cons
           0 &&
       TestingDropMember(&merged->document, context.caller_xuid)) {
     merged->text = DumpJson(merged->document);
+    merged->parts = DocumentParts{};
   }
   Status v = ValidateDocument(merged->document, exists ? &s.doc : nullptr);
   // The capacity bug on purpose: the validator would refuse its result.
@@ -344,7 +365,7 @@ WriteResult SessionStore::WriteLocked(Session& s, const Preconditions& pre, cons
   if (metrics_ != nullptr && members_after != members_before) {
     metrics_->AddMembers(members_after - members_before);
   }
-  Commit(s, std::move(merged->document), std::move(merged->text), now);
+  Commit(s, std::move(merged->document), std::move(merged->text), std::move(merged->parts), now);
   r.outcome = exists ? WriteOutcome::kUpdated : WriteOutcome::kCreated;
   r.view = s.view;
   return r;
@@ -354,6 +375,7 @@ void SessionStore::Retire(Session& s, std::int64_t members_before) {
   s.exists = false;
   s.dead.store(true, std::memory_order_release);
   s.view = SessionView{};
+  s.parts = DocumentParts{};
   s.doc = Json();
   live_sessions_.fetch_sub(1, std::memory_order_relaxed);
   if (metrics_ != nullptr) {
@@ -416,7 +438,7 @@ bool SessionStore::SweepLocked(Session& s, SteadyClock::time_point now) {
         std::string text = DumpJson(doc);
         if (CheckReadableByClients(doc, text.size()).ok()) {
           if (metrics_ != nullptr) metrics_->AddMembers(MemberCount(doc) - members_before);
-          Commit(s, std::move(doc), std::move(text), now);
+          Commit(s, std::move(doc), std::move(text), DocumentParts{}, now);
           removed = true;
         }
       }

@@ -154,6 +154,9 @@ class SessionStore {
     bool exists GUARDED_BY(mu) = false;  // false: an entry for a create in progress
     Json doc GUARDED_BY(mu);             // valid per ValidateDocument when exists
     SessionView view GUARDED_BY(mu);     // doc serialized, and its ETag
+    // Where doc's parts are in view.body, so the next write re-serializes
+    // only what it changes (empty after a sweep: that write serializes all).
+    DocumentParts parts GUARDED_BY(mu);
     // When the session became empty (only while sessionEmptyTimeout > 0).
     std::optional<std::chrono::steady_clock::time_point> empty_since GUARDED_BY(mu);
     // Members whose status has a removal timeout, by index.
@@ -181,10 +184,11 @@ class SessionStore {
   bool SweepLocked(Session& s, std::chrono::steady_clock::time_point now) REQUIRES(s.mu);
   // Marks `s` deleted and updates the gauges (the caller erases it).
   void Retire(Session& s, std::int64_t members_before) REQUIRES(s.mu);
-  // Stores `doc`, serialized as `text`, as the new state of `s`.
+  // Stores `doc`, serialized as `text` (its parts at `parts`, or empty), as
+  // the new state of `s`.
   // REQUIRES: CheckReadableByClients(doc, text.size()).ok().
-  void Commit(Session& s, Json doc, std::string text, std::chrono::steady_clock::time_point now)
-      REQUIRES(s.mu);
+  void Commit(Session& s, Json doc, std::string text, DocumentParts parts,
+              std::chrono::steady_clock::time_point now) REQUIRES(s.mu);
 
   // Constant after construction.
   const StoreOptions options_;
