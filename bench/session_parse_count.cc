@@ -25,7 +25,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "sessiond/merge.h"
+#include "bench/bench_sessions.h"
 #include "sessionrig/json_codec.h"
 #include "sessionrig/response_parser.h"
 #include "sessionrig/session_document.h"
@@ -33,39 +33,8 @@
 namespace sessionrig {
 namespace {
 
-using sessiond::Json;
-
-sessiond::MergeContext Context(std::uint64_t xuid) {
-  sessiond::MergeContext c;
-  c.caller_xuid = std::to_string(xuid);
-  c.now_iso = "2026-11-24T03:04:05.678Z";
-  c.correlation_id = "bench";
-  c.branch = "bench";
-  return c;
-}
-
-// The same document as session_write_bench's Session(members).
-std::string SessionText(int members) {
-  auto created = sessiond::MergeDelta(
-      nullptr,
-      Json::parse(
-          R"({"constants":{"system":{"maxMembersCount":)" + std::to_string(members) +
-          R"(,"visibility":"open"}},"properties":{"custom":{"map":"dunes","mode":"ctf"}}})"),
-      Context(2533274790400001));
-  if (!created.ok()) std::abort();
-  Json doc = std::move(created->document);
-  for (int m = 0; m < members; ++m) {
-    auto joined = sessiond::MergeDelta(
-        &doc,
-        Json::parse(
-            R"({"members":{"me":{"properties":{"system":{"active":true},"custom":{"skill":)" +
-            std::to_string(1000 + m) + R"(,"team":"red","ready":false}}}}})"),
-        Context(2533274790400001 + static_cast<std::uint64_t>(m)));
-    if (!joined.ok()) std::abort();
-    doc = std::move(joined->document);
-  }
-  return doc.dump();
-}
+// The same document as session_write_bench's.
+std::string SessionText(int members) { return bench::Session(members).dump(); }
 
 enum class Mode { kModel, kDom, kResponse, kStrict, kNlohmann };
 

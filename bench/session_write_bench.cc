@@ -38,6 +38,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bench/bench_sessions.h"
 #include "sessiond/client_readability.h"
 #include "sessiond/merge.h"
 #include "sessionrig/json_codec.h"
@@ -63,38 +64,8 @@ std::string Baseline(const char* name, std::int64_t arg) {
 
 using sessiond::Json;
 
-sessiond::MergeContext Context(std::uint64_t xuid) {
-  sessiond::MergeContext c;
-  c.caller_xuid = std::to_string(xuid);
-  c.now_iso = "2026-11-24T03:04:05.678Z";
-  c.correlation_id = "bench";
-  c.branch = "bench";
-  return c;
-}
-
-// A lobby of `members` members, each with a few custom properties, and
-// some session custom properties; built with sessiond's own merge.
-Json Session(int members) {
-  auto created = sessiond::MergeDelta(
-      nullptr,
-      Json::parse(
-          R"({"constants":{"system":{"maxMembersCount":)" + std::to_string(members) +
-          R"(,"visibility":"open"}},"properties":{"custom":{"map":"dunes","mode":"ctf"}}})"),
-      Context(2533274790400001));
-  if (!created.ok()) std::abort();
-  Json doc = std::move(created->document);
-  for (int m = 0; m < members; ++m) {
-    auto joined = sessiond::MergeDelta(
-        &doc,
-        Json::parse(
-            R"({"members":{"me":{"properties":{"system":{"active":true},"custom":{"skill":)" +
-            std::to_string(1000 + m) + R"(,"team":"red","ready":false}}}}})"),
-        Context(2533274790400001 + static_cast<std::uint64_t>(m)));
-    if (!joined.ok()) std::abort();
-    doc = std::move(joined->document);
-  }
-  return doc;
-}
+using bench::Context;
+using bench::Session;
 
 void BM_SessiondMerge(benchmark::State& state) {
   const Json delta = Json::parse(R"({"members":{"me":{"properties":{"custom":{"ready":true}}}}})");
