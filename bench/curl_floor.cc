@@ -43,7 +43,7 @@ struct Options {
                "curl_floor: %s\nusage: curl_floor --url URL --connections N --duration SECONDS "
                "[--header 'Name: value']... [--token-file FILE] [--body TEXT]\n",
                why.c_str());
-  std::exit(2);
+  std::exit(2);  // NOLINT(concurrency-mt-unsafe): before any thread exists
 }
 
 Options ParseArgs(int argc, char** argv) {
