@@ -838,10 +838,12 @@ StatusOr<SessionDocument> ParseSessionDocument(const nlohmann::json& root,
 
 StatusOr<SessionDocument> ParseSessionDocument(std::string_view text, const JsonLimits& json_limits,
                                                const SessionLimits& limits) {
-  // One pass straight into the model; only a refusal reads the text again,
-  // through the DOM, for the error (session_document_reader.h).
-  std::optional<SessionDocument> read = ReadSessionDocument(text, json_limits, limits);
-  if (read) return std::move(*read);
+  // One pass straight into the model, which also names a refusal of the
+  // JSON; only a typing refusal reads the text again, through the DOM, for
+  // the error (session_document_reader.h).
+  SessionDocumentRead read = ReadSessionDocument(text, json_limits, limits);
+  if (read.document) return std::move(*read.document);
+  if (!read.json_error.ok()) return std::move(read.json_error);
   StatusOr<json> parsed = ParseJsonStrict(text, json_limits);
   if (!parsed.ok()) return parsed.status();
   return ParseSessionDocument(*parsed, limits);
