@@ -273,7 +273,8 @@ TEST(JsonReaderTest, TellsATypeMismatchFromARefusal) {
   ASSERT_TRUE(r.NextItem(&more));
   EXPECT_FALSE(r.ReadNumber(&n));  // no value starts at 'x'
   EXPECT_TRUE(r.failed());
-  EXPECT_EQ(r.status(), Status(StatusCode::kJsonSyntax, "invalid JSON at byte 4: expected a value"));
+  EXPECT_EQ(r.status(),
+            Status(StatusCode::kJsonSyntax, "invalid JSON at byte 4: expected a value"));
   EXPECT_EQ(r.Peek(), JsonReader::Type::kInvalid);
   EXPECT_FALSE(r.End());
   EXPECT_EQ(r.status().message(), "invalid JSON at byte 4: expected a value");  // the first
@@ -288,8 +289,8 @@ TEST(JsonReaderTest, SaysWhyItRefused) {
             Status(StatusCode::kJsonSyntax, "invalid JSON at byte 7: expected ',' or '}'"));
   EXPECT_EQ(why(R"({"a":1,"a":2})"),
             Status(StatusCode::kJsonSyntax, "invalid JSON at byte 11: duplicate key \"a\""));
-  EXPECT_EQ(why("[1,"), Status(StatusCode::kJsonSyntax,
-                               "invalid JSON at byte 3: unexpected end of input"));
+  EXPECT_EQ(why("[1,"),
+            Status(StatusCode::kJsonSyntax, "invalid JSON at byte 3: unexpected end of input"));
   EXPECT_EQ(why("[1] x"), Status(StatusCode::kJsonSyntax,
                                  "invalid JSON at byte 4: unexpected bytes after the value"));
   JsonLimits tight;
