@@ -7,9 +7,9 @@
 //   MODE  model     ParseSessionDocument(text): the one-pass reader
 //         dom       ParseJsonStrict + ParseSessionDocument(json): the DOM
 //                   path (the text overload's path before the reader; now
-//                   its error path)
+//                   its error path for typing refusals)
 //         response  ParseWriteResponse of a 200 carrying the document
-//         strict    ParseJsonStrict alone
+//         strict    ParseJsonStrict alone (JsonReader building the DOM)
 //         nlohmann  nlohmann::json::parse alone (the baseline)
 //         print     no parse: prints the document
 //

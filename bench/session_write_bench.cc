@@ -16,7 +16,8 @@
 //   BM_ClientParseSessionDocument  the same bytes into the session model
 //                                (ParseSessionDocument), no HTTP headers
 //   BM_ParseJsonStrict           the same bytes through the core's strict
-//                                JSON codec (DOM only, limits enforced)
+//                                JSON codec (JsonReader building the
+//                                DOM, limits enforced)
 //   BM_NlohmannParse             BASELINE of the three parses above:
 //                                nlohmann::json::parse of the same bytes
 //   BM_BuildWriteRequestBody     the core's delta serialisation (the PUT

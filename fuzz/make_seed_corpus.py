@@ -176,7 +176,7 @@ def write_result_seeds():
         http_response(412, "Precondition Failed", []) + plain,
         http_response(204, "No Content", [("Server", "sessiond")]) + plain,
         http_response(400, "Bad Request", [("Content-Type", "text/plain; charset=utf-8")],
-                      "invalid request body: kJsonSyntax: invalid JSON at byte 1\n") + plain,
+                      "invalid request body: kJsonSyntax: invalid JSON at byte 1: expected a key\n") + plain,
         http_response(401, "Unauthorized", [("WWW-Authenticate", "XBL3.0")], "no token\n") + plain,
         http_response(403, "Forbidden", JSON_HEADERS, spec) + plain,
         http_response(404, "Not Found", [("Content-Type", "text/plain")], "no such resource\n")

@@ -15,13 +15,16 @@
 //    limit, and nlohmann's DOM equals the strict one; a strict failure
 //    names a limit the oracle confirms is crossed, or (kJsonSyntax) a text
 //    the oracle refuses or that repeats a key.
+//  - The strict codec (on JsonReader) against the former nlohmann-based one
+//    (legacy_json_codec.h): same acceptance, same DOM, same StatusCode.
 //  - ParseSessionDocument fails only with its documented codes; when it
 //    succeeds the document respects the session limits and the chain rules
 //    (CheckSessionLimits) and round-trips (CheckRoundTrip).
 //  - The text overload agrees with parse-then-type (same document, same
-//    error), and so does the one-pass reader under it (ReadSessionDocument,
-//    session_document_reader.h): it accepts exactly the texts
-//    parse-then-type accepts, with the same document.
+//    error: code and message), and so does the one-pass reader under it
+//    (ReadSessionDocument, session_document_reader.h): it accepts exactly
+//    the texts parse-then-type accepts, with the same document, and a JSON
+//    error it names is exactly the strict codec's.
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -34,6 +37,7 @@
 
 #include "fuzz_check.h"
 #include "fuzz_input.h"
+#include "legacy_json_codec.h"
 #include "session/session_document_reader.h"
 #include "session_checks.h"
 #include "sessionrig/json_codec.h"
@@ -137,9 +141,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text = in.Rest();
 
   StatusOr<nlohmann::json> strict = ParseJsonStrict(text, jl);
-  const std::optional<SessionDocument> read = ReadSessionDocument(text, jl, sl);
+  const SessionDocumentRead reader = ReadSessionDocument(text, jl, sl);
+  const std::optional<SessionDocument>& read = reader.document;
   FUZZ_CHECK(strict.ok() || !read,
              "the reader accepted what the strict codec refuses: " << strict.status().ToString());
+  FUZZ_CHECK(reader.json_error.ok() || reader.json_error == strict.status(),
+             "the reader's JSON error " << reader.json_error.ToString() << " vs the codec's "
+                                        << strict.status().ToString());
+  const StatusOr<nlohmann::json> legacy = LegacyParseJsonStrict(text, jl);
+  FUZZ_CHECK(legacy.ok() == strict.ok() && legacy.status().code() == strict.status().code() &&
+                 (!legacy.ok() || (*legacy == *strict && legacy->dump() == strict->dump())),
+             "the codec and the nlohmann-based one differ: " << strict.status().ToString() << " vs "
+                                                             << legacy.status().ToString());
   MeasuringSax m;
   const bool oracle_ok =
       nlohmann::json::sax_parse(text.begin(), text.end(), &m, nlohmann::json::input_format_t::json,
@@ -175,6 +188,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       default:
         FUZZ_CHECK(false, "undocumented ParseJsonStrict error " << why);
     }
+    FUZZ_CHECK(ParseSessionDocument(text, jl, sl).status() == strict.status(),
+               "the text overload reports another JSON error than the codec");
     return 0;
   }
 

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 
 namespace sessionrig {
 namespace {
@@ -90,7 +91,7 @@ bool TokenToDouble(std::string_view token, double* out) {
 }  // namespace
 
 bool JsonReader::Begin() {
-  if (text_.size() > limits_.max_bytes) return Fail();
+  if (text_.size() > limits_.max_bytes) return Fail(Error::kSize);
   if (text_.size() >= 3 && text_.compare(0, 3, "\xEF\xBB\xBF") == 0) pos_ = 3;
   return !failed_;
 }
@@ -98,9 +99,9 @@ bool JsonReader::Begin() {
 bool JsonReader::Literal(std::string_view word) {
   if (failed_) return false;
   SkipWhitespace();
-  if (text_.compare(pos_, word.size(), word) != 0) return Fail();
+  if (text_.compare(pos_, word.size(), word) != 0) return Fail(Error::kSyntax, "invalid literal");
   pos_ += word.size();
-  return true;
+  return Counted();
 }
 
 bool JsonReader::ReadNull() { return Literal("null"); }
@@ -115,11 +116,11 @@ bool JsonReader::ReadBool(bool* out) {
     *out = false;
     return Literal("false");
   }
-  return Fail();
+  return Mismatch(t);
 }
 
 bool JsonReader::ReadNumber(Number* out) {
-  if (Peek() != Type::kNumber) return Fail();
+  if (const Type t = Peek(); t != Type::kNumber) return Mismatch(t);
   const std::size_t start = pos_;
   const std::size_t n = text_.size();
   bool negative = false;
@@ -127,7 +128,7 @@ bool JsonReader::ReadNumber(Number* out) {
     negative = true;
     ++pos_;
   }
-  if (pos_ >= n || !IsDigit(text_[pos_])) return Fail();
+  if (pos_ >= n || !IsDigit(text_[pos_])) return Fail(Error::kSyntax, "invalid number");
   if (text_[pos_] == '0') {
     ++pos_;
   } else {
@@ -136,14 +137,14 @@ bool JsonReader::ReadNumber(Number* out) {
   bool is_float = false;
   if (pos_ < n && text_[pos_] == '.') {
     ++pos_;
-    if (pos_ >= n || !IsDigit(text_[pos_])) return Fail();
+    if (pos_ >= n || !IsDigit(text_[pos_])) return Fail(Error::kSyntax, "invalid number");
     while (pos_ < n && IsDigit(text_[pos_])) ++pos_;
     is_float = true;
   }
   if (pos_ < n && (text_[pos_] == 'e' || text_[pos_] == 'E')) {
     ++pos_;
     if (pos_ < n && (text_[pos_] == '+' || text_[pos_] == '-')) ++pos_;
-    if (pos_ >= n || !IsDigit(text_[pos_])) return Fail();
+    if (pos_ >= n || !IsDigit(text_[pos_])) return Fail(Error::kSyntax, "invalid number");
     while (pos_ < n && IsDigit(text_[pos_])) ++pos_;
     is_float = true;
   }
@@ -156,23 +157,24 @@ bool JsonReader::ReadNumber(Number* out) {
       if (std::from_chars(first, last, v).ec == std::errc()) {
         out->kind = Number::Kind::kInteger;
         out->i = v;
-        return true;
+        return Counted();
       }
     } else {
       uint64_t v = 0;
       if (std::from_chars(first, last, v).ec == std::errc()) {
         out->kind = Number::Kind::kUnsigned;
         out->u = v;
-        return true;
+        return Counted();
       }
     }
     // Out of range: nlohmann reads it as a double.
   }
   out->kind = Number::Kind::kFloat;
-  return TokenToDouble(token, &out->f) || Fail();
+  if (!TokenToDouble(token, &out->f)) return Fail(Error::kSyntax, "number out of range");
+  return Counted();
 }
 
-bool JsonReader::ScanString(std::string* scratch, std::string_view* out) {
+bool JsonReader::ScanString(std::string* scratch, bool is_key, std::string_view* out) {
   // REQUIRES: text_[pos_] == '"'.
   ++pos_;
   const std::size_t n = text_.size();
@@ -182,13 +184,13 @@ bool JsonReader::ScanString(std::string* scratch, std::string_view* out) {
   while (true) {
     // The common case first: a run of plain ASCII.
     while (pos_ < n && kPlain[bytes[pos_]]) ++pos_;
-    if (pos_ >= n) return Fail();
+    if (pos_ >= n) return Fail(Error::kSyntax, "unterminated string");
     const unsigned char c = bytes[pos_];
     if (c == '"') break;
-    if (c < 0x20) return Fail();
+    if (c < 0x20) return Fail(Error::kSyntax, "control character in a string");
     if (c >= 0x80) {
       const std::size_t len = Utf8SequenceLength(bytes + pos_, n - pos_);
-      if (len == 0) return Fail();
+      if (len == 0) return Fail(Error::kSyntax, "invalid UTF-8 in a string");
       pos_ += len;
       continue;
     }
@@ -199,7 +201,7 @@ bool JsonReader::ScanString(std::string* scratch, std::string_view* out) {
     }
     scratch->append(text_.data() + run, pos_ - run);
     ++pos_;
-    if (pos_ >= n) return Fail();
+    if (pos_ >= n) return Fail(Error::kSyntax, "unterminated string");
     const char e = text_[pos_++];
     switch (e) {
       case '"':
@@ -236,20 +238,24 @@ bool JsonReader::ScanString(std::string* scratch, std::string_view* out) {
           return true;
         };
         uint32_t cp = 0;
-        if (!hex4(&cp)) return Fail();
-        if (cp >= 0xDC00 && cp <= 0xDFFF) return Fail();
+        if (!hex4(&cp)) return Fail(Error::kSyntax, "invalid \\u escape");
+        if (cp >= 0xDC00 && cp <= 0xDFFF) return Fail(Error::kSyntax, "unpaired surrogate escape");
         if (cp >= 0xD800 && cp <= 0xDBFF) {
           uint32_t low = 0;
-          if (n - pos_ < 2 || text_[pos_] != '\\' || text_[pos_ + 1] != 'u') return Fail();
+          if (n - pos_ < 2 || text_[pos_] != '\\' || text_[pos_ + 1] != 'u') {
+            return Fail(Error::kSyntax, "unpaired surrogate escape");
+          }
           pos_ += 2;
-          if (!hex4(&low) || low < 0xDC00 || low > 0xDFFF) return Fail();
+          if (!hex4(&low) || low < 0xDC00 || low > 0xDFFF) {
+            return Fail(Error::kSyntax, "unpaired surrogate escape");
+          }
           cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
         }
         AppendUtf8(cp, scratch);
         break;
       }
       default:
-        return Fail();
+        return Fail(Error::kSyntax, "invalid escape");
     }
     run = pos_;
   }
@@ -260,24 +266,32 @@ bool JsonReader::ScanString(std::string* scratch, std::string_view* out) {
     *out = text_.substr(run, pos_ - run);
   }
   ++pos_;  // the closing quote
-  if (out->size() > limits_.max_string_bytes) return Fail();
+  if (out->size() > limits_.max_string_bytes) {
+    return Fail(is_key ? Error::kKey : Error::kString, "", out->size());
+  }
   return true;
 }
 
 bool JsonReader::ReadString(std::string_view* out) {
-  if (Peek() != Type::kString) return Fail();
-  return ScanString(&value_scratch_, out);
+  if (const Type t = Peek(); t != Type::kString) return Mismatch(t);
+  return ScanString(&value_scratch_, /*is_key=*/false, out) && Counted();
 }
 
 bool JsonReader::BeginObject() {
-  if (Peek() != Type::kObject || items_.size() >= limits_.max_depth) return Fail();
-  ++pos_;
-  items_.push_back(0);
-  return true;
+  if (const Type t = Peek(); t != Type::kObject) return Mismatch(t);
+  return Enter();
 }
 
 bool JsonReader::BeginArray() {
-  if (Peek() != Type::kArray || items_.size() >= limits_.max_depth) return Fail();
+  if (const Type t = Peek(); t != Type::kArray) return Mismatch(t);
+  return Enter();
+}
+
+// Enters the container at pos_: the depth limit, then the item count.
+bool JsonReader::Enter() {
+  if (items_.size() >= limits_.max_depth || over_item_limit_) [[unlikely]] {
+    return items_.size() >= limits_.max_depth ? Fail(Error::kDepth) : Fail(Error::kItems);
+  }
   ++pos_;
   items_.push_back(0);
   return true;
@@ -293,22 +307,23 @@ bool JsonReader::Close() {
 bool JsonReader::NextKey(std::string_view* key, bool* more) {
   if (failed_ || items_.empty()) return Fail();
   SkipWhitespace();
-  if (pos_ >= text_.size()) return Fail();
+  if (pos_ >= text_.size()) return Fail(Error::kSyntax, "unexpected end of input");
   if (text_[pos_] == '}') {
     *more = false;
     return Close();
   }
   if (items_.back() != 0) {
-    if (text_[pos_] != ',') return Fail();
+    if (text_[pos_] != ',') return Fail(Error::kSyntax, "expected ',' or '}'");
     ++pos_;
     SkipWhitespace();
-    if (pos_ >= text_.size()) return Fail();
+    if (pos_ >= text_.size()) return Fail(Error::kSyntax, "unexpected end of input");
   }
-  if (text_[pos_] != '"' || !ScanString(&key_scratch_, key)) return Fail();
+  if (text_[pos_] != '"') return Fail(Error::kSyntax, "expected a key");
+  if (!ScanString(&key_scratch_, /*is_key=*/true, key)) return false;
   SkipWhitespace();
-  if (pos_ >= text_.size() || text_[pos_] != ':') return Fail();
+  if (pos_ >= text_.size() || text_[pos_] != ':') return Fail(Error::kSyntax, "expected ':'");
   ++pos_;
-  if (++items_.back() > limits_.max_container_items) return Fail();
+  over_item_limit_ = ++items_.back() > limits_.max_container_items;
   *more = true;
   return true;
 }
@@ -316,16 +331,16 @@ bool JsonReader::NextKey(std::string_view* key, bool* more) {
 bool JsonReader::NextItem(bool* more) {
   if (failed_ || items_.empty()) return Fail();
   SkipWhitespace();
-  if (pos_ >= text_.size()) return Fail();
+  if (pos_ >= text_.size()) return Fail(Error::kSyntax, "unexpected end of input");
   if (text_[pos_] == ']') {
     *more = false;
     return Close();
   }
   if (items_.back() != 0) {
-    if (text_[pos_] != ',') return Fail();
+    if (text_[pos_] != ',') return Fail(Error::kSyntax, "expected ',' or ']'");
     ++pos_;
   }
-  if (++items_.back() > limits_.max_container_items) return Fail();
+  over_item_limit_ = ++items_.back() > limits_.max_container_items;
   *more = true;
   return true;
 }
@@ -389,7 +404,7 @@ bool JsonReader::ReadValue(nlohmann::json* out) {
         dom_stack_.push_back(slot);
         break;
       case Type::kInvalid:
-        return Fail();
+        return FailNoValue();
     }
     // Find the next slot to fill, closing finished containers.
     slot = nullptr;
@@ -401,7 +416,7 @@ bool JsonReader::ReadValue(nlohmann::json* out) {
         if (!NextKey(&key, &more)) return false;
         if (more) {
           auto [it, inserted] = top->get_ref<json::object_t&>().try_emplace(std::string(key));
-          if (!inserted) return Fail();  // a duplicate key
+          if (!inserted) return FailDuplicateKey(key);
           slot = &it->second;
         }
       } else {
@@ -422,7 +437,60 @@ bool JsonReader::End() {
   if (failed_ || !items_.empty()) return Fail();
   SkipWhitespace();
   // nlohmann's lexer takes a NUL byte between tokens for the end of input.
-  return pos_ == text_.size() || text_[pos_] == '\0' || Fail();
+  return pos_ == text_.size() || text_[pos_] == '\0' ||
+         Fail(Error::kSyntax, "unexpected bytes after the value");
+}
+
+bool JsonReader::Fail(Error error, const char* what, std::size_t size) {
+  if (!failed_) {
+    failed_ = true;
+    error_ = error;
+    error_what_ = what;
+    error_at_ = pos_;
+    error_size_ = size;
+  }
+  return false;
+}
+
+bool JsonReader::FailNoValue() { return Fail(Error::kSyntax, "expected a value"); }
+
+bool JsonReader::Mismatch(Type next) { return next == Type::kInvalid ? FailNoValue() : false; }
+
+bool JsonReader::FailDuplicateKey(std::string_view key) {
+  if (!failed_) error_key_.assign(key);
+  return Fail(Error::kDuplicate);
+}
+
+Status JsonReader::status() const {
+  const std::string at = " at byte " + std::to_string(error_at_);
+  switch (error_) {
+    case Error::kSize:
+      return Status(StatusCode::kSizeLimit, "JSON text of " + std::to_string(text_.size()) +
+                                                " bytes exceeds " +
+                                                std::to_string(limits_.max_bytes));
+    case Error::kDepth:
+      return Status(StatusCode::kJsonDepthLimit,
+                    "nesting deeper than " + std::to_string(limits_.max_depth) + at);
+    case Error::kString:
+    case Error::kKey:
+      return Status(StatusCode::kStringTooLong,
+                    (error_ == Error::kKey ? "object key of " : "string of ") +
+                        std::to_string(error_size_) + " bytes exceeds " +
+                        std::to_string(limits_.max_string_bytes) + at);
+    case Error::kItems:
+      return Status(
+          StatusCode::kTooManyMembers,
+          "container has more than " + std::to_string(limits_.max_container_items) + " items" + at);
+    case Error::kDuplicate:
+      return Status(StatusCode::kJsonSyntax,
+                    "invalid JSON" + at + ": duplicate key \"" + error_key_ + "\"");
+    case Error::kSyntax:
+      break;
+  }
+  return Status(StatusCode::kJsonSyntax,
+                "invalid JSON" + at + ": " +
+                    (error_at_ >= text_.size() ? std::string("unexpected end of input")
+                                               : std::string(error_what_)));
 }
 
 }  // namespace sessionrig

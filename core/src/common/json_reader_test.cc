@@ -21,15 +21,25 @@ std::optional<json> ReadAll(std::string_view text, const JsonLimits& limits = {}
   return out;
 }
 
-// The reader must accept exactly what ParseJsonStrict accepts, with the same DOM.
+// The reader must accept exactly what ParseJsonStrict accepts, with the same
+// DOM (ParseJsonStrict is now built on the reader, so nlohmann's own parser is
+// the independent oracle: what the codec accepts, nlohmann accepts with the
+// same DOM and number types; what the codec refuses as a syntax error that is
+// not a duplicate key, nlohmann refuses too).
 void ExpectSameAsStrict(const std::string& text, const JsonLimits& limits = {}) {
   SCOPED_TRACE(testing::Message() << "text: " << text.substr(0, 80));
   const StatusOr<json> strict = ParseJsonStrict(text, limits);
   const std::optional<json> read = ReadAll(text, limits);
   ASSERT_EQ(strict.ok(), read.has_value()) << strict.status().ToString();
+  const json oracle = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (read) {
     EXPECT_EQ(*read, *strict);
     EXPECT_EQ(read->dump(), strict->dump());  // same number types too
+    ASSERT_FALSE(oracle.is_discarded());
+    EXPECT_EQ(oracle.dump(), strict->dump());
+  } else if (strict.status().code() == StatusCode::kJsonSyntax &&
+             strict.status().message().find("duplicate key") == std::string::npos) {
+    EXPECT_TRUE(oracle.is_discarded()) << strict.status().ToString();
   }
 }
 
@@ -243,14 +253,61 @@ TEST(JsonReaderTest, PullsTypedValues) {
   EXPECT_TRUE(r.End());
 }
 
-TEST(JsonReaderTest, StaysFailedAfterARefusal) {
+// A read of another type is a mismatch for the caller to judge: false, the
+// reader not failed. A read where no value starts is a refusal: the reader
+// fails, says why, and stays failed.
+TEST(JsonReaderTest, TellsATypeMismatchFromARefusal) {
   JsonLimits limits;
-  JsonReader r("[1, true]", limits);
+  JsonReader r("[1, x]", limits);
   ASSERT_TRUE(r.Begin());
   EXPECT_FALSE(r.ReadBool(nullptr));  // the value is an array
+  EXPECT_FALSE(r.failed());
+  ASSERT_TRUE(r.BeginArray());
+  bool more = false;
+  ASSERT_TRUE(r.NextItem(&more));
+  std::string_view s;
+  EXPECT_FALSE(r.ReadString(&s));  // a number
+  EXPECT_FALSE(r.failed());
+  JsonReader::Number n;
+  ASSERT_TRUE(r.ReadNumber(&n));
+  ASSERT_TRUE(r.NextItem(&more));
+  EXPECT_FALSE(r.ReadNumber(&n));  // no value starts at 'x'
   EXPECT_TRUE(r.failed());
+  EXPECT_EQ(r.status(),
+            Status(StatusCode::kJsonSyntax, "invalid JSON at byte 4: expected a value"));
   EXPECT_EQ(r.Peek(), JsonReader::Type::kInvalid);
   EXPECT_FALSE(r.End());
+  EXPECT_EQ(r.status().message(), "invalid JSON at byte 4: expected a value");  // the first
+}
+
+TEST(JsonReaderTest, SaysWhyItRefused) {
+  const auto why = [](std::string_view text, const JsonLimits& limits = {}) {
+    return ParseJsonStrict(text, limits).status();
+  };
+  EXPECT_EQ(why("{x"), Status(StatusCode::kJsonSyntax, "invalid JSON at byte 1: expected a key"));
+  EXPECT_EQ(why(R"({"a":1 "b")"),
+            Status(StatusCode::kJsonSyntax, "invalid JSON at byte 7: expected ',' or '}'"));
+  EXPECT_EQ(why(R"({"a":1,"a":2})"),
+            Status(StatusCode::kJsonSyntax, "invalid JSON at byte 11: duplicate key \"a\""));
+  EXPECT_EQ(why("[1,"),
+            Status(StatusCode::kJsonSyntax, "invalid JSON at byte 3: unexpected end of input"));
+  EXPECT_EQ(why("[1] x"), Status(StatusCode::kJsonSyntax,
+                                 "invalid JSON at byte 4: unexpected bytes after the value"));
+  JsonLimits tight;
+  tight.max_bytes = 16;
+  tight.max_depth = 2;
+  tight.max_string_bytes = 3;
+  tight.max_container_items = 2;
+  EXPECT_EQ(why("[[[]]]", tight),
+            Status(StatusCode::kJsonDepthLimit, "nesting deeper than 2 at byte 2"));
+  EXPECT_EQ(why(R"(["abcd"])", tight),
+            Status(StatusCode::kStringTooLong, "string of 4 bytes exceeds 3 at byte 7"));
+  EXPECT_EQ(why(R"({"abcd":1})", tight),
+            Status(StatusCode::kStringTooLong, "object key of 4 bytes exceeds 3 at byte 7"));
+  EXPECT_EQ(why("[1,2,3]", tight),
+            Status(StatusCode::kTooManyMembers, "container has more than 2 items at byte 6"));
+  EXPECT_EQ(why("[1,2,3,4,5,6,7,8,9]", tight),
+            Status(StatusCode::kSizeLimit, "JSON text of 19 bytes exceeds 16"));
 }
 
 }  // namespace

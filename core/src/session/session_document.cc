@@ -25,21 +25,44 @@ using nlohmann::json;
     if (!sr_status_.ok()) return sr_status_; \
   } while (false)
 
-std::string Sub(const std::string& path, std::string_view key) {
-  std::string out = path;
-  if (!out.empty()) out += '.';
-  out += key;
-  return out;
-}
+// A field's path ("members.3.constants.system.xuid", "initiators[2]"): a
+// chain of views into the DOM's keys, made text only when an error names it,
+// so typing a document that is accepted builds no path string.
+class Path {
+ public:
+  Path(const char* root) : key_(root) {}         // NOLINT: implicit, as a string
+  Path(const std::string& root) : key_(root) {}  // NOLINT: implicit, as a string
+  Path(const Path& parent, std::string_view key) : parent_(&parent), key_(key) {}
+  Path(const Path& parent, std::size_t index) : parent_(&parent), index_(index), indexed_(true) {}
 
-Status WrongType(const std::string& path, std::string_view what) {
-  std::string message = path;
+  std::string str() const {
+    std::string out = parent_ != nullptr ? parent_->str() : std::string();
+    if (indexed_) {
+      out += '[';
+      out += std::to_string(index_);
+      out += ']';
+    } else {
+      if (!out.empty()) out += '.';
+      out += key_;
+    }
+    return out;
+  }
+
+ private:
+  const Path* parent_ = nullptr;
+  std::string_view key_;
+  std::size_t index_ = 0;
+  bool indexed_ = false;
+};
+
+Status WrongType(const Path& path, std::string_view what) {
+  std::string message = path.str();
   message += " is not ";
   message += what;
   return Status(StatusCode::kWrongType, std::move(message));
 }
 
-Status ReadUint64(const json& v, const std::string& path, uint64_t* out) {
+Status ReadUint64(const json& v, const Path& path, uint64_t* out) {
   if (const auto* u = v.get_ptr<const json::number_unsigned_t*>()) {
     *out = static_cast<uint64_t>(*u);
     return Status::Ok();
@@ -53,7 +76,7 @@ Status ReadUint64(const json& v, const std::string& path, uint64_t* out) {
   return WrongType(path, "a non-negative integer");
 }
 
-Status ReadUint32(const json& v, const std::string& path, uint32_t* out) {
+Status ReadUint32(const json& v, const Path& path, uint32_t* out) {
   uint64_t wide = 0;
   SR_RETURN_IF_ERROR(ReadUint64(v, path, &wide));
   if (wide > std::numeric_limits<uint32_t>::max()) {
@@ -65,7 +88,7 @@ Status ReadUint32(const json& v, const std::string& path, uint32_t* out) {
 
 // A typed number that is JSON null reads as absent (the header's rule).
 template <typename T>
-Status ReadOptionalUint32(const json& v, const std::string& path, std::optional<T>* out) {
+Status ReadOptionalUint32(const json& v, const Path& path, std::optional<T>* out) {
   if (v.is_null()) return Status::Ok();
   uint32_t value = 0;
   SR_RETURN_IF_ERROR(ReadUint32(v, path, &value));
@@ -73,7 +96,7 @@ Status ReadOptionalUint32(const json& v, const std::string& path, std::optional<
   return Status::Ok();
 }
 
-Status ReadOptionalUint64(const json& v, const std::string& path, std::optional<uint64_t>* out) {
+Status ReadOptionalUint64(const json& v, const Path& path, std::optional<uint64_t>* out) {
   if (v.is_null()) return Status::Ok();
   uint64_t value = 0;
   SR_RETURN_IF_ERROR(ReadUint64(v, path, &value));
@@ -81,7 +104,7 @@ Status ReadOptionalUint64(const json& v, const std::string& path, std::optional<
   return Status::Ok();
 }
 
-Status ReadBool(const json& v, const std::string& path, std::optional<bool>* out) {
+Status ReadBool(const json& v, const Path& path, std::optional<bool>* out) {
   if (const auto* b = v.get_ptr<const json::boolean_t*>()) {
     *out = *b;
     return Status::Ok();
@@ -89,11 +112,11 @@ Status ReadBool(const json& v, const std::string& path, std::optional<bool>* out
   return WrongType(path, "a boolean");
 }
 
-Status ReadString(const json& v, const std::string& path, std::size_t max_bytes, std::string* out) {
+Status ReadString(const json& v, const Path& path, std::size_t max_bytes, std::string* out) {
   const auto* s = v.get_ptr<const json::string_t*>();
   if (s == nullptr) return WrongType(path, "a string");
   if (s->size() > max_bytes) {
-    return Status(StatusCode::kStringTooLong, path + " is " + std::to_string(s->size()) +
+    return Status(StatusCode::kStringTooLong, path.str() + " is " + std::to_string(s->size()) +
                                                   " bytes, over the limit of " +
                                                   std::to_string(max_bytes));
   }
@@ -101,7 +124,7 @@ Status ReadString(const json& v, const std::string& path, std::size_t max_bytes,
   return Status::Ok();
 }
 
-Status ReadOptionalString(const json& v, const std::string& path, std::size_t max_bytes,
+Status ReadOptionalString(const json& v, const Path& path, std::size_t max_bytes,
                           std::optional<std::string>* out) {
   std::string s;
   SR_RETURN_IF_ERROR(ReadString(v, path, max_bytes, &s));
@@ -109,7 +132,7 @@ Status ReadOptionalString(const json& v, const std::string& path, std::size_t ma
   return Status::Ok();
 }
 
-Status ReadTimestamp(const json& v, const std::string& path, std::size_t max_bytes,
+Status ReadTimestamp(const json& v, const Path& path, std::size_t max_bytes,
                      std::optional<std::string>* out) {
   std::string s;
   SR_RETURN_IF_ERROR(ReadString(v, path, max_bytes, &s));
@@ -119,7 +142,7 @@ Status ReadTimestamp(const json& v, const std::string& path, std::size_t max_byt
   return Status::Ok();
 }
 
-Status ReadXuid(const json& v, const std::string& path, uint64_t* out) {
+Status ReadXuid(const json& v, const Path& path, uint64_t* out) {
   const auto* s = v.get_ptr<const json::string_t*>();
   if (s == nullptr ||
       !ParseDecimal(*s, /*canonical=*/false, std::numeric_limits<uint64_t>::max(), out)) {
@@ -128,48 +151,47 @@ Status ReadXuid(const json& v, const std::string& path, uint64_t* out) {
   return Status::Ok();
 }
 
-Status RequireObject(const json& v, const std::string& path) {
+Status RequireObject(const json& v, const Path& path) {
   return v.is_object() ? Status::Ok() : WrongType(path, "an object");
 }
 
-Status ReadObjectValue(const json& v, const std::string& path, json* out) {
+Status ReadObjectValue(const json& v, const Path& path, json* out) {
   SR_RETURN_IF_ERROR(RequireObject(v, path));
   *out = v;
   return Status::Ok();
 }
 
-Status ReadOptionalObject(const json& v, const std::string& path, std::optional<json>* out) {
+Status ReadOptionalObject(const json& v, const Path& path, std::optional<json>* out) {
   SR_RETURN_IF_ERROR(RequireObject(v, path));
   *out = v;
   return Status::Ok();
 }
 
-Status CheckListSize(const json& v, const std::string& path, const SessionLimits& limits) {
+Status CheckListSize(const json& v, const Path& path, const SessionLimits& limits) {
   if (!v.is_array()) return WrongType(path, "an array");
   if (v.size() > limits.max_list_items) {
-    return Status(StatusCode::kTooManyMembers, path + " has " + std::to_string(v.size()) +
+    return Status(StatusCode::kTooManyMembers, path.str() + " has " + std::to_string(v.size()) +
                                                    " items, over the limit of " +
                                                    std::to_string(limits.max_list_items));
   }
   return Status::Ok();
 }
 
-Status ReadIndexList(const json& v, const std::string& path, const SessionLimits& limits,
+Status ReadIndexList(const json& v, const Path& path, const SessionLimits& limits,
                      std::optional<std::vector<uint32_t>>* out) {
   SR_RETURN_IF_ERROR(CheckListSize(v, path, limits));
   std::vector<uint32_t> list;
   list.reserve(v.size());
   for (std::size_t i = 0; i < v.size(); ++i) {
     uint32_t value = 0;
-    SR_RETURN_IF_ERROR(ReadUint32(v[i], path + "[" + std::to_string(i) + "]", &value));
+    SR_RETURN_IF_ERROR(ReadUint32(v[i], Path(path, i), &value));
     list.push_back(value);
   }
   *out = std::move(list);
   return Status::Ok();
 }
 
-Status ReadRestriction(const json& v, const std::string& path,
-                       std::optional<SessionRestriction>* out) {
+Status ReadRestriction(const json& v, const Path& path, std::optional<SessionRestriction>* out) {
   const auto* s = v.get_ptr<const json::string_t*>();
   SessionRestriction r{};
   if (s == nullptr || !RestrictionFromName(*s, &r)) {
@@ -181,12 +203,12 @@ Status ReadRestriction(const json& v, const std::string& path,
 
 // ---- Levels of the document -------------------------------------------------
 
-Status ParseMetrics(const json& obj, const std::string& path,
+Status ParseMetrics(const json& obj, const Path& path,
                     std::optional<SessionMetricsConstants>* out) {
   SR_RETURN_IF_ERROR(RequireObject(obj, path));
   SessionMetricsConstants m;
   for (auto it = obj.cbegin(); it != obj.cend(); ++it) {
-    const std::string p = Sub(path, it.key());
+    const Path p(path, it.key());
     if (it.key() == "latency") {
       SR_RETURN_IF_ERROR(ReadBool(it.value(), p, &m.latency));
     } else if (it.key() == "bandwidthDown") {
@@ -203,13 +225,13 @@ Status ParseMetrics(const json& obj, const std::string& path,
   return Status::Ok();
 }
 
-Status ParseConstantsSystem(const json& obj, const std::string& path, const SessionLimits& limits,
+Status ParseConstantsSystem(const json& obj, const Path& path, const SessionLimits& limits,
                             SessionConstantsSystem* out) {
   SR_RETURN_IF_ERROR(RequireObject(obj, path));
   for (auto it = obj.cbegin(); it != obj.cend(); ++it) {
     const std::string& key = it.key();
     const json& v = it.value();
-    const std::string p = Sub(path, key);
+    const Path p(path, key);
     if (key == "version") {
       SR_RETURN_IF_ERROR(ReadOptionalUint32(v, p, &out->version));
     } else if (key == "maxMembersCount") {
@@ -231,7 +253,7 @@ Status ParseConstantsSystem(const json& obj, const std::string& path, const Sess
       xuids.reserve(v.size());
       for (std::size_t i = 0; i < v.size(); ++i) {
         uint64_t xuid = 0;
-        SR_RETURN_IF_ERROR(ReadXuid(v[i], p + "[" + std::to_string(i) + "]", &xuid));
+        SR_RETURN_IF_ERROR(ReadXuid(v[i], Path(p, i), &xuid));
         xuids.push_back(xuid);
       }
       out->initiators = std::move(xuids);
@@ -240,9 +262,9 @@ Status ParseConstantsSystem(const json& obj, const std::string& path, const Sess
       std::map<std::string, bool> caps;
       for (auto c = v.cbegin(); c != v.cend(); ++c) {
         const auto* b = c.value().get_ptr<const json::boolean_t*>();
-        if (b == nullptr) return WrongType(Sub(p, c.key()), "a boolean");
+        if (b == nullptr) return WrongType(Path(p, c.key()), "a boolean");
         if (c.key().size() > limits.max_string_bytes) {
-          return Status(StatusCode::kStringTooLong, p + " has an overlong capability name");
+          return Status(StatusCode::kStringTooLong, p.str() + " has an overlong capability name");
         }
         caps.emplace_hint(caps.end(), c.key(), *b);
       }
@@ -268,11 +290,11 @@ Status ParseConstantsSystem(const json& obj, const std::string& path, const Sess
 // and each member's: "system" (typed by `parse_system(value, path)`),
 // "custom" (any object, kept verbatim) and unknown keys (kept in `extra`).
 template <typename ParseSystem>
-Status ParseSection(const json& obj, const std::string& path, json* custom, json* extra,
+Status ParseSection(const json& obj, const Path& path, json* custom, json* extra,
                     ParseSystem&& parse_system) {
   SR_RETURN_IF_ERROR(RequireObject(obj, path));
   for (auto it = obj.cbegin(); it != obj.cend(); ++it) {
-    const std::string p = Sub(path, it.key());
+    const Path p(path, it.key());
     if (it.key() == "system") {
       SR_RETURN_IF_ERROR(parse_system(it.value(), p));
     } else if (it.key() == "custom") {
@@ -284,27 +306,25 @@ Status ParseSection(const json& obj, const std::string& path, json* custom, json
   return Status::Ok();
 }
 
-Status ParseConstants(const json& obj, const std::string& path, const SessionLimits& limits,
+Status ParseConstants(const json& obj, const Path& path, const SessionLimits& limits,
                       SessionConstants* out) {
-  return ParseSection(obj, path, &out->custom, &out->extra,
-                      [&](const json& v, const std::string& p) {
-                        return ParseConstantsSystem(v, p, limits, &out->system);
-                      });
+  return ParseSection(obj, path, &out->custom, &out->extra, [&](const json& v, const Path& p) {
+    return ParseConstantsSystem(v, p, limits, &out->system);
+  });
 }
 
-Status ParsePropertiesSystem(const json& obj, const std::string& path, const SessionLimits& limits,
+Status ParsePropertiesSystem(const json& obj, const Path& path, const SessionLimits& limits,
                              SessionPropertiesSystem* out) {
   SR_RETURN_IF_ERROR(RequireObject(obj, path));
   for (auto it = obj.cbegin(); it != obj.cend(); ++it) {
     const std::string& key = it.key();
     const json& v = it.value();
-    const std::string p = Sub(path, key);
+    const Path p(path, key);
     if (key == "keywords") {
       SR_RETURN_IF_ERROR(CheckListSize(v, p, limits));
       std::vector<std::string> keywords(v.size());
       for (std::size_t i = 0; i < v.size(); ++i) {
-        SR_RETURN_IF_ERROR(ReadString(v[i], p + "[" + std::to_string(i) + "]",
-                                      limits.max_string_bytes, &keywords[i]));
+        SR_RETURN_IF_ERROR(ReadString(v[i], Path(p, i), limits.max_string_bytes, &keywords[i]));
       }
       out->keywords = std::move(keywords);
     } else if (key == "turn") {
@@ -330,19 +350,18 @@ Status ParsePropertiesSystem(const json& obj, const std::string& path, const Ses
   return Status::Ok();
 }
 
-Status ParseProperties(const json& obj, const std::string& path, const SessionLimits& limits,
+Status ParseProperties(const json& obj, const Path& path, const SessionLimits& limits,
                        SessionProperties* out) {
-  return ParseSection(obj, path, &out->custom, &out->extra,
-                      [&](const json& v, const std::string& p) {
-                        return ParsePropertiesSystem(v, p, limits, &out->system);
-                      });
+  return ParseSection(obj, path, &out->custom, &out->extra, [&](const json& v, const Path& p) {
+    return ParsePropertiesSystem(v, p, limits, &out->system);
+  });
 }
 
-Status ParseMembersInfo(const json& obj, const std::string& path, MembersInfo* out) {
+Status ParseMembersInfo(const json& obj, const Path& path, MembersInfo* out) {
   SR_RETURN_IF_ERROR(RequireObject(obj, path));
   for (auto it = obj.cbegin(); it != obj.cend(); ++it) {
     const std::string& key = it.key();
-    const std::string p = Sub(path, key);
+    const Path p(path, key);
     if (key == "first") {
       SR_RETURN_IF_ERROR(ReadOptionalUint32(it.value(), p, &out->first));
     } else if (key == "next") {
@@ -362,11 +381,11 @@ Status ParseMembersInfo(const json& obj, const std::string& path, MembersInfo* o
 
 // `key_is_index`: the member's key was its index (out->index is set);
 // otherwise (the "me" of a large session) constants.system.index gives it.
-Status ParseMemberConstantsSystem(const json& sys, const std::string& p, bool key_is_index,
+Status ParseMemberConstantsSystem(const json& sys, const Path& p, bool key_is_index,
                                   SessionMember* out) {
   SR_RETURN_IF_ERROR(RequireObject(sys, p));
   for (auto s = sys.cbegin(); s != sys.cend(); ++s) {
-    const std::string sp = Sub(p, s.key());
+    const Path sp(p, s.key());
     if (s.key() == "index") {
       if (s.value().is_null()) continue;
       uint32_t index = 0;
@@ -374,7 +393,7 @@ Status ParseMemberConstantsSystem(const json& sys, const std::string& p, bool ke
       if (!key_is_index) {
         out->index = index;
       } else if (index != out->index) {
-        return Status(StatusCode::kMemberChain, sp + " is " + std::to_string(index) +
+        return Status(StatusCode::kMemberChain, sp.str() + " is " + std::to_string(index) +
                                                     " but the member's key is " +
                                                     std::to_string(out->index));
       }
@@ -391,19 +410,19 @@ Status ParseMemberConstantsSystem(const json& sys, const std::string& p, bool ke
   return Status::Ok();
 }
 
-Status ParseMemberConstants(const json& obj, const std::string& path, bool key_is_index,
+Status ParseMemberConstants(const json& obj, const Path& path, bool key_is_index,
                             SessionMember* out) {
   return ParseSection(obj, path, &out->constants_custom, &out->constants_extra,
-                      [&](const json& v, const std::string& p) {
+                      [&](const json& v, const Path& p) {
                         return ParseMemberConstantsSystem(v, p, key_is_index, out);
                       });
 }
 
-Status ParseMemberPropertiesSystem(const json& sys, const std::string& p,
-                                   const SessionLimits& limits, SessionMember* out) {
+Status ParseMemberPropertiesSystem(const json& sys, const Path& p, const SessionLimits& limits,
+                                   SessionMember* out) {
   SR_RETURN_IF_ERROR(RequireObject(sys, p));
   for (auto s = sys.cbegin(); s != sys.cend(); ++s) {
-    const std::string sp = Sub(p, s.key());
+    const Path sp(p, s.key());
     if (s.key() == "active") {
       SR_RETURN_IF_ERROR(ReadBool(s.value(), sp, &out->active));
     } else if (s.key() == "ready") {
@@ -418,24 +437,23 @@ Status ParseMemberPropertiesSystem(const json& sys, const std::string& p,
   return Status::Ok();
 }
 
-Status ParseMemberProperties(const json& obj, const std::string& path, const SessionLimits& limits,
+Status ParseMemberProperties(const json& obj, const Path& path, const SessionLimits& limits,
                              SessionMember* out) {
-  return ParseSection(obj, path, &out->properties_custom, &out->properties_extra,
-                      [&](const json& v, const std::string& p) {
-                        return ParseMemberPropertiesSystem(v, p, limits, out);
-                      });
+  return ParseSection(
+      obj, path, &out->properties_custom, &out->properties_extra,
+      [&](const json& v, const Path& p) { return ParseMemberPropertiesSystem(v, p, limits, out); });
 }
 
 // REQUIRES: out->index is already set from the member's key when
 // `key_is_index`.
-Status ParseMember(const json& obj, const std::string& path, const SessionLimits& limits,
+Status ParseMember(const json& obj, const Path& path, const SessionLimits& limits,
                    bool key_is_index, SessionMember* out) {
-  if (obj.is_null()) return Status(StatusCode::kNullMember, path + " is null");
+  if (obj.is_null()) return Status(StatusCode::kNullMember, path.str() + " is null");
   SR_RETURN_IF_ERROR(RequireObject(obj, path));
   for (auto it = obj.cbegin(); it != obj.cend(); ++it) {
     const std::string& key = it.key();
     const json& v = it.value();
-    const std::string p = Sub(path, key);
+    const Path p(path, key);
     if (key == "constants") {
       SR_RETURN_IF_ERROR(ParseMemberConstants(v, p, key_is_index, out));
     } else if (key == "properties") {
@@ -493,8 +511,9 @@ Status ParseMembers(const json& obj, const SessionLimits& limits, SessionDocumen
 
   std::deque<SessionMember> parsed(n);
   std::size_t slot = 0;
+  const Path members("members");
   for (auto it = obj.cbegin(); it != obj.cend(); ++it, ++slot) {
-    const std::string path = Sub("members", it.key());
+    const Path path(members, it.key());
     uint64_t index = 0;
     if (!ParseDecimal(it.key(), /*canonical=*/true, std::numeric_limits<uint32_t>::max(), &index)) {
       return WrongType(path, "keyed by a canonical decimal member index");
@@ -838,10 +857,12 @@ StatusOr<SessionDocument> ParseSessionDocument(const nlohmann::json& root,
 
 StatusOr<SessionDocument> ParseSessionDocument(std::string_view text, const JsonLimits& json_limits,
                                                const SessionLimits& limits) {
-  // One pass straight into the model; only a refusal reads the text again,
-  // through the DOM, for the error (session_document_reader.h).
-  std::optional<SessionDocument> read = ReadSessionDocument(text, json_limits, limits);
-  if (read) return std::move(*read);
+  // One pass straight into the model, which also names a refusal of the
+  // JSON; only a typing refusal reads the text again, through the DOM, for
+  // the error (session_document_reader.h).
+  SessionDocumentRead read = ReadSessionDocument(text, json_limits, limits);
+  if (read.document) return std::move(*read.document);
+  if (!read.json_error.ok()) return std::move(read.json_error);
   StatusOr<json> parsed = ParseJsonStrict(text, json_limits);
   if (!parsed.ok()) return parsed.status();
   return ParseSessionDocument(*parsed, limits);

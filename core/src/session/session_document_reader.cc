@@ -1,5 +1,6 @@
 #include "session/session_document_reader.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <limits>
@@ -17,20 +18,23 @@ namespace {
 using nlohmann::json;
 using Type = JsonReader::Type;
 
-// Every refusal returns false up to ReadSessionDocument: the caller learns
-// why from the DOM path, so nothing here builds a message.
+// Every refusal returns false up to ReadSessionDocument, building no
+// message. A refusal of the JSON itself leaves the JsonReader failed (it
+// knows why); any other refusal is a typing rule's, whose reason the caller
+// learns from the DOM path.
 #define SR_TRY(expr)           \
   do {                         \
     if (!(expr)) return false; \
   } while (false)
 
-// Marks known key number `bit` of an object as seen; false the second time
-// (a duplicate key, which the strict codec refuses).
-bool Once(uint32_t* seen, int bit) {
-  const uint32_t mask = uint32_t{1} << bit;
-  if ((*seen & mask) != 0) return false;
-  *seen |= mask;
-  return true;
+// Two members read under the same index (their keys are canonical, so the
+// same key twice).
+bool HasDuplicateIndex(const std::deque<SessionMember>& parsed) {
+  std::vector<uint32_t> indices;
+  indices.reserve(parsed.size());
+  for (const SessionMember& m : parsed) indices.push_back(m.index);
+  std::sort(indices.begin(), indices.end());
+  return std::adjacent_find(indices.begin(), indices.end()) != indices.end();
 }
 
 class DocumentReader {
@@ -39,8 +43,27 @@ class DocumentReader {
       : r_(text, json_limits), limits_(limits) {}
 
   bool Read(SessionDocument* doc);
+  // After Read() refused: whether the refusal is the strict codec's, and
+  // then its Status (ParseJsonStrict(text).status()).
+  bool json_refused() const { return r_.failed() && !duplicate_member_key_; }
+  Status json_error() const { return r_.status(); }
 
  private:
+  // Marks known key number `bit` of an object as seen; false the second
+  // time, when Members() refuses the key as a duplicate, as the codec does.
+  bool Once(uint32_t* seen, int bit) {
+    const uint32_t mask = uint32_t{1} << bit;
+    if ((*seen & mask) != 0) [[unlikely]] {
+      duplicate_key_ = true;
+      return false;
+    }
+    *seen |= mask;
+    return true;
+  }
+  // The reader fails only for what the strict codec refuses: a read of a
+  // value of another type returns false, leaving it unfailed (a typing
+  // refusal); a read where no value starts fails it (json_reader.h).
+
   // ---- Values, typed as the DOM path types them (session_document.cc).
   bool Uint64(uint64_t* out) {
     JsonReader::Number n;
@@ -105,7 +128,10 @@ class DocumentReader {
            document_rules::ParseDecimal(s, /*canonical=*/false,
                                         std::numeric_limits<uint64_t>::max(), out);
   }
-  bool Object(json* out) { return r_.Peek() == Type::kObject && r_.ReadValue(out); }
+  bool Object(json* out) {
+    const Type t = r_.Peek();
+    return t == Type::kObject ? r_.ReadValue(out) : r_.Mismatch(t);
+  }
   bool OptionalObject(std::optional<json>* out) {
     json v;
     SR_TRY(Object(&v));
@@ -115,7 +141,8 @@ class DocumentReader {
   // An untyped key, kept verbatim.
   bool Extra(json* extra, std::string_view key) {
     auto [it, inserted] = extra->get_ref<json::object_t&>().try_emplace(std::string(key));
-    return inserted && r_.ReadValue(&it->second);
+    if (!inserted) return r_.FailDuplicateKey(key);
+    return r_.ReadValue(&it->second);
   }
   // Calls item() for each item of an array of at most max_list_items.
   template <typename Item>
@@ -157,7 +184,11 @@ class DocumentReader {
     for (bool more = true;;) {
       SR_TRY(r_.NextKey(&key, &more));
       if (!more) return true;
-      SR_TRY(member(key, &seen));
+      if (!member(key, &seen)) [[unlikely]] {
+        if (duplicate_key_) r_.FailDuplicateKey(key);  // from Once()
+        duplicate_key_ = false;
+        return false;
+      }
     }
   }
 
@@ -172,9 +203,12 @@ class DocumentReader {
   bool MemberPropertiesSystem(SessionMember* out);
   bool Member(bool key_is_index, SessionMember* out);
   bool MembersLevel(SessionDocument* doc, std::deque<SessionMember>* parsed);
+  bool TopLevel(SessionDocument* doc, std::deque<SessionMember>* parsed);
 
   JsonReader r_;
   const SessionLimits& limits_;
+  bool duplicate_member_key_ = false;
+  bool duplicate_key_ = false;  // Once() saw a key twice
 };
 
 bool DocumentReader::Metrics(std::optional<SessionMetricsConstants>* out) {
@@ -223,7 +257,8 @@ bool DocumentReader::ConstantsSystem(SessionConstantsSystem* out) {
       SR_TRY(Members([&](std::string_view name, uint32_t*) {
         if (name.size() > limits_.max_string_bytes) return false;
         auto [it, inserted] = caps.try_emplace(std::string(name), false);
-        return inserted && r_.ReadBool(&it->second);
+        if (!inserted) return r_.FailDuplicateKey(name);
+        return r_.ReadBool(&it->second);
       }));
       out->capabilities = std::move(caps);
       return true;
@@ -367,7 +402,7 @@ bool DocumentReader::MembersLevel(SessionDocument* doc, std::deque<SessionMember
   bool me = false;
   std::size_t n = 0;
   SR_TRY(Members([&](std::string_view key, uint32_t*) {
-    SR_TRY(++n <= limits_.max_members && !me && r_.Peek() == Type::kObject);
+    SR_TRY(++n <= limits_.max_members && !me);
     if (key == "me") {
       SR_TRY(parsed->empty());
       me = true;
@@ -387,9 +422,8 @@ bool DocumentReader::MembersLevel(SessionDocument* doc, std::deque<SessionMember
   return true;
 }
 
-bool DocumentReader::Read(SessionDocument* doc) {
-  SR_TRY(r_.Begin() && r_.Peek() == Type::kObject);
-  std::deque<SessionMember> parsed;
+bool DocumentReader::TopLevel(SessionDocument* doc, std::deque<SessionMember>* parsed) {
+  SR_TRY(r_.Begin());
   SR_TRY(Members([&](std::string_view key, uint32_t* seen) {
     if (key == "contractVersion") return Once(seen, 0) && OptionalUint32(&doc->contract_version);
     if (key == "branch") return Once(seen, 1) && OptionalString(&doc->branch);
@@ -409,10 +443,20 @@ bool DocumentReader::Read(SessionDocument* doc) {
              Section(&p.custom, &p.extra, [&] { return PropertiesSystem(&p.system); });
     }
     if (key == "membersInfo") return Once(seen, 9) && MembersInfoLevel(&doc->members_info);
-    if (key == "members") return Once(seen, 10) && MembersLevel(doc, &parsed);
+    if (key == "members") return Once(seen, 10) && MembersLevel(doc, parsed);
     return Extra(&doc->extra, key);
   }));
-  SR_TRY(r_.End());
+  return r_.End();
+}
+
+bool DocumentReader::Read(SessionDocument* doc) {
+  std::deque<SessionMember> parsed;
+  if (!TopLevel(doc, &parsed)) {
+    // The strict codec refuses a repeated member key where it occurs, so
+    // before a JSON error met after it; this pass looks for one only now.
+    if (r_.failed() && HasDuplicateIndex(parsed)) duplicate_member_key_ = true;
+    return false;
+  }
   if (!parsed.empty()) SR_TRY(document_rules::OrderMembers(std::move(parsed), doc).ok());
   return document_rules::CheckMembersCount(*doc).ok();
 }
@@ -421,13 +465,16 @@ bool DocumentReader::Read(SessionDocument* doc) {
 
 }  // namespace
 
-std::optional<SessionDocument> ReadSessionDocument(std::string_view text,
-                                                   const JsonLimits& json_limits,
-                                                   const SessionLimits& limits) {
-  std::optional<SessionDocument> doc(std::in_place);
+SessionDocumentRead ReadSessionDocument(std::string_view text, const JsonLimits& json_limits,
+                                        const SessionLimits& limits) {
+  SessionDocumentRead out;
+  out.document.emplace();
   DocumentReader reader(text, json_limits, limits);
-  if (!reader.Read(&*doc)) doc.reset();
-  return doc;
+  if (!reader.Read(&*out.document)) {
+    out.document.reset();
+    if (reader.json_refused()) out.json_error = reader.json_error();
+  }
+  return out;
 }
 
 }  // namespace sessionrig

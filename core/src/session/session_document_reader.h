@@ -5,11 +5,17 @@
 //
 // ReadSessionDocument(text) returns the document exactly when
 // ParseSessionDocument(ParseJsonStrict(text)) succeeds, and then the same
-// document; otherwise nullopt, without saying why: ParseSessionDocument(text)
-// then runs that slower path to report the error, so error codes and
-// messages are those of the DOM path for every input (only failures are
-// read twice; no error path string is built on the way to a success). The
-// rules both paths apply are shared (document_rules.h); the session
+// document. When the JSON itself is refused (syntax, a JSON limit, a
+// duplicate key), it also returns ParseJsonStrict(text)'s Status, found in
+// the same pass (the reader is the codec's, and each value's type is peeked
+// before it is read, so the reader fails only where the codec does). When a
+// typing rule refuses, it says nothing more: ParseSessionDocument(text) then
+// runs the DOM path (ParseJsonStrict, then typing) to name the error, whose
+// field paths follow the DOM's sorted key order, which a one-pass reader
+// cannot (a later key may sort first). So JSON refusals are read once,
+// typing refusals twice, and error codes and messages are those of the DOM
+// path for every input. No error string is built on the way to a success.
+// The rules both paths apply are shared (document_rules.h); the session
 // document fuzzer checks the two paths agree.
 //
 // Thread-safety: pure function.
@@ -20,11 +26,19 @@
 
 #include "sessionrig/json_codec.h"
 #include "sessionrig/session_document.h"
+#include "sessionrig/status.h"
 
 namespace sessionrig {
 
-[[nodiscard]] std::optional<SessionDocument> ReadSessionDocument(std::string_view text,
-                                                                 const JsonLimits& json_limits,
-                                                                 const SessionLimits& limits);
+struct SessionDocumentRead {
+  std::optional<SessionDocument> document;  // set when accepted
+  // When refused: ParseJsonStrict(text).status() if the JSON was refused,
+  // else Ok (a typing rule refused).
+  Status json_error;
+};
+
+[[nodiscard]] SessionDocumentRead ReadSessionDocument(std::string_view text,
+                                                      const JsonLimits& json_limits,
+                                                      const SessionLimits& limits);
 
 }  // namespace sessionrig

@@ -22,16 +22,22 @@ StatusOr<SessionDocument> ParseThenType(std::string_view text, const JsonLimits&
 }
 
 // The reader accepts `text` exactly when parse-then-type does, with the
-// same document; the text overload gives parse-then-type's result.
-// Returns whether the text was accepted.
+// same document; a JSON error it names is parse-then-type's; the text
+// overload gives parse-then-type's result. Returns whether the text was
+// accepted.
 bool ExpectAgreement(const std::string& text, const JsonLimits& jl = {},
                      const SessionLimits& sl = {}) {
   SCOPED_TRACE(::testing::Message() << "text: " << text.substr(0, 120));
   const StatusOr<SessionDocument> dom = ParseThenType(text, jl, sl);
-  const std::optional<SessionDocument> read = ReadSessionDocument(text, jl, sl);
-  EXPECT_EQ(dom.ok(), read.has_value()) << dom.status().ToString();
-  if (read && dom.ok()) {
-    EXPECT_EQ(*read, *dom);
+  const SessionDocumentRead read = ReadSessionDocument(text, jl, sl);
+  EXPECT_EQ(dom.ok(), read.document.has_value()) << dom.status().ToString();
+  if (read.document && dom.ok()) {
+    EXPECT_EQ(*read.document, *dom);
+  }
+  if (!read.json_error.ok()) {
+    EXPECT_FALSE(read.document.has_value());
+    EXPECT_EQ(read.json_error, dom.status());
+    EXPECT_EQ(read.json_error, ParseJsonStrict(text, jl).status());
   }
   const StatusOr<SessionDocument> via_text = ParseSessionDocument(text, jl, sl);
   EXPECT_EQ(via_text.status(), dom.status());
@@ -103,6 +109,58 @@ TEST(SessionDocumentReader, RefusesWhatParseThenTypeRefuses) {
       R"({} x)",
   };
   for (const std::string& t : texts) EXPECT_FALSE(ExpectAgreement(t)) << t;
+}
+
+// JSON errors are named by the one pass, also after typed fields, inside
+// members, and after a repeated member key (which the codec names first).
+TEST(SessionDocumentReader, NamesJsonErrorsInOnePass) {
+  const std::vector<std::string> one_pass = {
+      "",
+      "{",
+      R"({"branch":"a",)",
+      R"({"branch":"a","branch":"b"})",
+      R"({"contractVersion":1,"constants":{"system":{"version":2,"version":2}}})",
+      R"({"constants":{"system":{"capabilities":{"a":true,"a":true}}}})",
+      R"({"membersInfo":{"first":0},"members":{"0":{"gamertag":"a",}}})",
+      R"({"branch":x})",
+      R"({"branch":"a"} x)",
+      R"({"x":[1,2,tru]})",
+      R"({"changeNumber":1e999})",
+  };
+  for (const std::string& t : one_pass) {
+    EXPECT_FALSE(ExpectAgreement(t)) << t;
+    EXPECT_FALSE(ReadSessionDocument(t, {}, {}).json_error.ok()) << t;
+  }
+  // Read twice: a typing refusal, or a repeated member key before the error.
+  const std::vector<std::string> two_passes = {
+      R"({"branch":1,"x":})",
+      R"({"membersInfo":{"first":0},"members":{"0":{},"0":{"x":}}})",
+  };
+  for (const std::string& t : two_passes) {
+    EXPECT_FALSE(ExpectAgreement(t)) << t;
+    EXPECT_TRUE(ReadSessionDocument(t, {}, {}).json_error.ok()) << t;
+  }
+}
+
+// The StatusCode of a text crossing a JSON limit and another rule is the
+// one the nlohmann-based codec gave: the item count of a container is
+// checked once a value is read, after its syntax and depth.
+TEST(SessionDocumentReader, KeepsTheCodecsOrderOfChecks) {
+  JsonLimits jl;
+  jl.max_depth = 2;
+  jl.max_container_items = 2;
+  const auto code = [&](std::string_view text) {
+    return ParseJsonStrict(text, jl).status().code();
+  };
+  EXPECT_EQ(code("[1,2,3]"), StatusCode::kTooManyMembers);
+  EXPECT_EQ(code("[1,2,-]"), StatusCode::kJsonSyntax);
+  EXPECT_EQ(code("[1,2,[]]"), StatusCode::kTooManyMembers);
+  EXPECT_EQ(code("[[1,2,[]]]"), StatusCode::kJsonDepthLimit);
+  EXPECT_EQ(code(R"({"a":1,"b":2,"a":3})"), StatusCode::kJsonSyntax);
+  EXPECT_EQ(code(R"({"a":1,"b":2,"c":3})"), StatusCode::kTooManyMembers);
+  for (std::string_view t : {"[1,2,3]", "[1,2,-]", "[[1,2,[]]]", R"({"a":1,"b":2,"a":3})"}) {
+    EXPECT_TRUE(ExpectAgreement(std::string(t), jl) == false) << t;
+  }
 }
 
 // Each pair: at the limit (accepted), then one over it (refused).
