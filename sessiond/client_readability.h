@@ -73,13 +73,14 @@ namespace sessionrig::sessiond {
 inline constexpr std::string_view kUnreadableSessionPrefix =
     "the merged session would be refused by clients: ";
 
-// The readability check of one write (the rules above): `merged` is what
-// MergeDeltaUnchecked(current, delta, context) returned. With `current`
-// null (creation) the whole document is checked (CheckReadableByClients).
-// REQUIRES: `current` (when not null) is readable by clients, as every
-// stored document is. Errors: those of CheckReadableByClients, with the
-// client parser's message for the field.
-[[nodiscard]] Status CheckWriteReadable(const Json* current, const Json& delta,
-                                        const MergeContext& context, const MergeOutcome& merged);
+// The readability check of one write (the rules above): `document` is the
+// merged document and `merged` the rest of what the merge of `delta`
+// returned (its text, touched members, `created`). On creation the whole
+// document is checked (CheckReadableByClients).
+// REQUIRES: the document the write was applied to was readable by clients,
+// as every stored document is. Errors: those of CheckReadableByClients, with
+// the client parser's message for the field.
+[[nodiscard]] Status CheckWriteReadable(const Json& document, const Json& delta,
+                                        const MergeOutcome& merged);
 
 }  // namespace sessionrig::sessiond

@@ -184,10 +184,10 @@ class SessionStore {
   bool SweepLocked(Session& s, std::chrono::steady_clock::time_point now) REQUIRES(s.mu);
   // Marks `s` deleted and updates the gauges (the caller erases it).
   void Retire(Session& s, std::int64_t members_before) REQUIRES(s.mu);
-  // Stores `doc`, serialized as `text` (its parts at `parts`, or empty), as
-  // the new state of `s`.
-  // REQUIRES: CheckReadableByClients(doc, text.size()).ok().
-  void Commit(Session& s, Json doc, std::string text, DocumentParts parts,
+  // Makes `s.doc` (already the new document), serialized as `text` (its
+  // parts at `parts`, or empty), the new state of `s`: a new ETag, timers.
+  // REQUIRES: CheckReadableByClients(s.doc, text.size()).ok().
+  void Commit(Session& s, std::string text, DocumentParts parts,
               std::chrono::steady_clock::time_point now) REQUIRES(s.mu);
 
   // Constant after construction.
