@@ -15,7 +15,7 @@
 namespace sessionrig::sessiond {
 namespace {
 
-const Json* Find(const Json& parent, const char* key) {
+const Json* Find(const Json& parent, std::string_view key) {
   if (!parent.is_object()) return nullptr;
   auto it = parent.find(key);
   return it == parent.end() ? nullptr : &*it;

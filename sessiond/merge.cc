@@ -82,7 +82,9 @@ Status RequireObject(const Json& parent, const char* key, const std::string& pat
   return Status::Ok();
 }
 
-const Json* Find(const Json& parent, const char* key) {
+// By string_view: the object's comparator is transparent, and a const char*
+// key would cost a strlen per comparison.
+const Json* Find(const Json& parent, std::string_view key) {
   if (!parent.is_object()) return nullptr;
   auto it = parent.find(key);
   return it == parent.end() ? nullptr : &*it;
@@ -90,9 +92,9 @@ const Json* Find(const Json& parent, const char* key) {
 
 // The value at `keys` below `root` (nullptr when a step is missing or not an
 // object); never inserts, unlike operator[].
-const Json* FindPath(const Json& root, std::initializer_list<const char*> keys) {
+const Json* FindPath(const Json& root, std::initializer_list<std::string_view> keys) {
   const Json* j = &root;
-  for (const char* k : keys) {
+  for (std::string_view k : keys) {
     j = Find(*j, k);
     if (j == nullptr) return nullptr;
   }
@@ -607,7 +609,14 @@ Status ApplyMembers(Json& doc, const Json& delta_members, const MergeContext& ct
 // Validates one stored member and returns its index.
 Status ValidateMember(const std::string& key, const Json& m, std::int64_t next_index,
                       std::int64_t* index) {
-  const std::string p = "members." + key;
+  // The path only for a failure: this runs for every member on every write.
+  struct Path {
+    const std::string& key;
+    std::string operator+(const char* rest) const { return "members." + key + rest; }
+    operator std::string() const {
+      return "members." + key;
+    }  // NOLINT(google-explicit-constructor)
+  } p{key};
   if (!IsDecimal(key, kMaxIndexDigits))
     return Status(StatusCode::kMemberChain, p + ": key is not an index");
   *index = ParseIndex(key);
@@ -1063,30 +1072,38 @@ Status ValidateDocument(const Json& doc, const Json* previous) {
   const std::int64_t accepted = fields[3];
   const std::int64_t active = fields[4];
 
-  // Members: indices, xuids, and each member's `next`.
-  std::map<std::int64_t, const Json*> by_index;
-  std::set<std::string> xuids;
+  // Members: indices, xuids, and each member's `next`. (Sorted vectors
+  // and views, not maps of copies: this runs on every write.)
+  const Json& members = doc["members"];
+  std::vector<std::pair<std::int64_t, const Json*>> by_index;
+  by_index.reserve(members.size());
+  std::set<std::string_view> xuids;
   std::int64_t n_accepted = 0;
   std::int64_t n_active = 0;
-  for (const auto& [k, m] : doc["members"].items()) {
+  for (auto it = members.cbegin(); it != members.cend(); ++it) {
+    const std::string& k = it.key();
+    const Json& m = *it;
     std::int64_t index = 0;
     if (Status s = ValidateMember(k, m, next_index, &index); !s.ok()) return s;
-    if (!by_index.emplace(index, &m).second) {
-      return Status(StatusCode::kMemberChain, "members." + k + ": duplicate index");
-    }
-    if (!xuids.insert(m["constants"]["system"]["xuid"].get<std::string>()).second) {
+    // (Keys are distinct canonical decimals, so indices are distinct.)
+    by_index.emplace_back(index, &m);
+    if (!xuids.insert(m["constants"]["system"]["xuid"].get_ref<const std::string&>()).second) {
       return Status(StatusCode::kMemberChain, "members." + k + ": xuid is already a member");
     }
-    if (!m.value("reserved", false)) ++n_accepted;
+    const Json* reserved = Find(m, "reserved");
+    if (reserved == nullptr || !reserved->get<bool>()) ++n_accepted;
     const Json* act = FindPath(m, {"properties", "system", "active"});
     if (act != nullptr && act->is_boolean() && act->get<bool>()) ++n_active;
   }
+  std::sort(by_index.begin(), by_index.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
   // The chain: from `first`, strictly ascending, through every member, to `next`.
   std::int64_t at = first;
   std::size_t visited = 0;
   while (at != next_index) {
-    auto it = by_index.find(at);
-    if (it == by_index.end()) {
+    auto it = std::lower_bound(by_index.begin(), by_index.end(), at,
+                               [](const auto& a, std::int64_t i) { return a.first < i; });
+    if (it == by_index.end() || it->first != at) {
       return Status(StatusCode::kMemberChain,
                     "chain reaches " + std::to_string(at) +
                         ", which is neither a member nor membersInfo.next");
