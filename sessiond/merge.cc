@@ -676,6 +676,14 @@ struct Reuse {
 std::string Serialize(const Json& doc, const Reuse& reuse, DocumentParts* parts) {
   std::string text;
   text.reserve(reuse.text != nullptr ? reuse.text->size() + 64 : 1024);
+  // One serializer appending to `text`: what DumpJson(v) (v.dump(-1, ' ',
+  // false, replace)) runs, without a string, an output adapter and a locale
+  // lookup per part.
+  nlohmann::detail::serializer<Json> dumper(nlohmann::detail::output_adapter<char>(text), ' ',
+                                            Json::error_handler_t::replace);
+  auto dump = [&](const Json& value) {
+    dumper.dump(value, /*pretty_print=*/false, /*ensure_ascii=*/false, /*indent_step=*/0);
+  };
   auto copy = [&](const DocumentParts::Span& span) {
     text.append(*reuse.text, span.offset, span.size);
   };
@@ -685,7 +693,7 @@ std::string Serialize(const Json& doc, const Reuse& reuse, DocumentParts* parts)
     if (can_reuse) {
       copy(old);
     } else {
-      text.append(DumpJson(value));
+      dump(value);
     }
     span->size = text.size() - span->offset;
   };
@@ -732,13 +740,13 @@ std::string Serialize(const Json& doc, const Reuse& reuse, DocumentParts* parts)
             copied = true;
           }
         }
-        if (!copied) text.append(DumpJson(*m));
+        if (!copied) dump(*m);
         span.size = text.size() - span.offset;
         parts->members.emplace_back(m.key(), span);
       }
       text.push_back('}');
     } else {
-      text.append(DumpJson(*it));
+      dump(*it);
     }
   }
   text.push_back('}');
