@@ -48,8 +48,16 @@
 //   M3 each member's fields (xuid a decimal uint64, booleans, strings <= 4096
 //      bytes, joinTime a timestamp, roles an object)
 //                                    the members the write touched ("me",
-//                                    new reservations): through the client
-//                                    parser; the others are unchanged but
+//                                    new reservations; MergeOutcome::touched):
+//                                    J2-J4 on each, and through the client
+//                                    parser those whose typed fields the write
+//                                    can have changed: a fresh member
+//                                    (MergeOutcome::fresh), or "me" writing
+//                                    properties.system fields other than
+//                                    active and ready (booleans, as sessiond
+//                                    requires; constants cannot change,
+//                                    properties.custom and roles stay
+//                                    objects). The others are unchanged but
 //                                    for `next` (I1) and `turn` (a boolean)
 //  servers
 //   S1 JSON limits only              the keys the write has
