@@ -606,9 +606,20 @@ Status ApplyMembers(Json& doc, const Json& delta_members, const MergeContext& ct
   return Status::Ok();
 }
 
-// Validates one stored member and returns its index.
+// What ValidateDocument reads of a member after ValidateMember passed.
+struct MemberFields {
+  std::int64_t index = 0;
+  const std::string* xuid = nullptr;
+  const Json* properties_system = nullptr;  // an object
+  const Json* reserved = nullptr;           // a boolean, or null when absent
+  std::int64_t next = 0;
+};
+
+// Validates one stored member and returns the fields ValidateDocument reads
+// (found once: this runs for every member on every write).
 Status ValidateMember(const std::string& key, const Json& m, std::int64_t next_index,
-                      std::int64_t* index) {
+                      MemberFields* fields) {
+  std::int64_t* index = &fields->index;
   // The path only for a failure: this runs for every member on every write.
   struct Path {
     const std::string& key;
@@ -633,17 +644,21 @@ Status ValidateMember(const std::string& key, const Json& m, std::int64_t next_i
   const Json* x = Find(*sys, "xuid");
   if (x == nullptr || !IsXuid(*x))
     return WrongType(p + ".constants.system.xuid", "a decimal xuid string");
+  fields->xuid = &x->get_ref<const std::string&>();
   if (*index >= next_index) {
     return Status(StatusCode::kMemberChain, p + ": index not below membersInfo.next");
   }
   const Json* pr = Find(m, "properties");
-  if (pr == nullptr || !pr->is_object() || !Find(*pr, "system") || !(*pr)["system"].is_object()) {
+  fields->properties_system = pr != nullptr ? Find(*pr, "system") : nullptr;
+  if (fields->properties_system == nullptr || !fields->properties_system->is_object()) {
     return Status(StatusCode::kMissingField, p + ".properties.system");
   }
-  if (const Json* r = Find(m, "reserved"); r && !r->is_boolean())
+  fields->reserved = Find(m, "reserved");
+  if (fields->reserved != nullptr && !fields->reserved->is_boolean())
     return WrongType(p + ".reserved", "a boolean");
   const Json* n = Find(m, "next");
   if (n == nullptr || !AsInt(*n)) return WrongType(p + ".next", "an integer");
+  fields->next = *AsInt(*n);
   return Status::Ok();
 }
 
@@ -1083,7 +1098,7 @@ Status ValidateDocument(const Json& doc, const Json* previous) {
   // Members: indices, xuids, and each member's `next`. (Sorted vectors
   // and views, not maps of copies: this runs on every write.)
   const Json& members = doc["members"];
-  std::vector<std::pair<std::int64_t, const Json*>> by_index;
+  std::vector<std::pair<std::int64_t, std::int64_t>> by_index;  // index, its `next`
   by_index.reserve(members.size());
   std::set<std::string_view> xuids;
   std::int64_t n_accepted = 0;
@@ -1091,16 +1106,15 @@ Status ValidateDocument(const Json& doc, const Json* previous) {
   for (auto it = members.cbegin(); it != members.cend(); ++it) {
     const std::string& k = it.key();
     const Json& m = *it;
-    std::int64_t index = 0;
-    if (Status s = ValidateMember(k, m, next_index, &index); !s.ok()) return s;
+    MemberFields f;
+    if (Status s = ValidateMember(k, m, next_index, &f); !s.ok()) return s;
     // (Keys are distinct canonical decimals, so indices are distinct.)
-    by_index.emplace_back(index, &m);
-    if (!xuids.insert(m["constants"]["system"]["xuid"].get_ref<const std::string&>()).second) {
+    by_index.emplace_back(f.index, f.next);
+    if (!xuids.insert(*f.xuid).second) {
       return Status(StatusCode::kMemberChain, "members." + k + ": xuid is already a member");
     }
-    const Json* reserved = Find(m, "reserved");
-    if (reserved == nullptr || !reserved->get<bool>()) ++n_accepted;
-    const Json* act = FindPath(m, {"properties", "system", "active"});
+    if (f.reserved == nullptr || !f.reserved->get<bool>()) ++n_accepted;
+    const Json* act = Find(*f.properties_system, "active");
     if (act != nullptr && act->is_boolean() && act->get<bool>()) ++n_active;
   }
   std::sort(by_index.begin(), by_index.end(),
@@ -1117,7 +1131,7 @@ Status ValidateDocument(const Json& doc, const Json* previous) {
                         ", which is neither a member nor membersInfo.next");
     }
     ++visited;
-    const std::int64_t following = *AsInt((*it->second)["next"]);
+    const std::int64_t following = it->second;
     if (following <= at) {
       return Status(StatusCode::kMemberChain,
                     "members." + std::to_string(at) + ".next does not ascend");
