@@ -295,15 +295,27 @@ void Relink(Json& doc) {
   info["active"] = active;
 }
 
-// Relink's membersInfo.accepted and .active, alone.
-void CountMembers(Json& doc) {
-  std::int64_t accepted = 0;
-  std::int64_t active = 0;
-  for (const Json& m : doc["members"]) {
+// Relink's membersInfo.accepted and .active when the member set did not
+// change: the counts as they were (`undo`), corrected for the members the
+// write changed (saved in `undo` as they were), instead of a walk over
+// every member.
+void RecountChanged(Json& doc, const MergeUndo& undo) {
+  auto counted = [](const Json& m, std::int64_t* accepted, std::int64_t* active, int sign) {
     const Json* reserved = Find(m, "reserved");
-    if (reserved == nullptr || !reserved->is_boolean() || !reserved->get<bool>()) ++accepted;
+    if (reserved == nullptr || !reserved->is_boolean() || !reserved->get<bool>()) {
+      *accepted += sign;
+    }
     const Json* act = FindPath(m, {"properties", "system", "active"});
-    if (act != nullptr && act->is_boolean() && act->get<bool>()) ++active;
+    if (act != nullptr && act->is_boolean() && act->get<bool>()) *active += sign;
+  };
+  const Json* old_accepted = Find(undo.members_info, "accepted");
+  const Json* old_active = Find(undo.members_info, "active");
+  std::int64_t accepted = old_accepted != nullptr ? AsInt(*old_accepted).value_or(0) : 0;
+  std::int64_t active = old_active != nullptr ? AsInt(*old_active).value_or(0) : 0;
+  const Json& members = doc["members"];
+  for (const auto& [key, before] : undo.members) {
+    counted(before, &accepted, &active, -1);
+    counted(members.at(key), &accepted, &active, +1);
   }
   Json& info = doc["membersInfo"];
   info["accepted"] = accepted;
@@ -819,7 +831,7 @@ StatusOr<MergeOutcome> Apply(Json& doc, bool created, const Json& delta, const M
   } else {
     // The members' `next` (the member set) and `turn` (properties.system)
     // are as they were: only the counts can have changed.
-    CountMembers(doc);
+    RecountChanged(doc, undo);
   }
   std::sort(log.touched.begin(), log.touched.end());
   std::sort(log.fresh.begin(), log.fresh.end());
