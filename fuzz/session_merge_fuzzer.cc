@@ -31,6 +31,9 @@
 //  - `deleted` exactly when the last member left and sessionEmptyTimeout is 0;
 //  - errors use the documented codes; the merge is a pure function (two
 //    calls give the same outcome);
+//  - the store's merge, MergeDeltaInPlace on a merge's result, has
+//    MergeDelta's outcome; when it refuses, the document is byte for byte
+//    what it was, and UndoMerge restores it after an accepted write;
 //  - clients can read every accepted result: its text (MergeOutcome::text,
 //    which must be the document's serialisation, also when the previous
 //    result's text and parts are passed on as the store does) parses with the core's
@@ -325,6 +328,31 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                      << " but the client parser on the served bytes says "
                      << (client.ok() ? std::string("readable") : client.status().ToString())
                      << "\n  " << unchecked->text.substr(0, 400));
+    }
+    // The store's merge: in place, on its own document (a merge's result),
+    // copying only what the write touches. The same outcome as MergeDelta;
+    // a refusal leaves the document exactly as it was; UndoMerge takes an
+    // accepted write back.
+    if (before != nullptr && current_text) {
+      Json in_place_doc = *before;
+      StatusOr<sessiond::MergeOutcome> in_place =
+          sessiond::MergeDeltaInPlace(&in_place_doc, delta, ctx);
+      FUZZ_CHECK(in_place.ok() == out.ok() && in_place.status() == out.status(),
+                 "MergeDeltaInPlace says "
+                     << (in_place.ok() ? std::string("ok") : in_place.status().ToString())
+                     << " but MergeDelta says "
+                     << (out.ok() ? std::string("ok") : out.status().ToString()));
+      if (in_place.ok()) {
+        FUZZ_CHECK(in_place_doc == out->document && in_place->text == out->text &&
+                       in_place->changed == out->changed && in_place->deleted == out->deleted,
+                   "MergeDeltaInPlace's result differs from MergeDelta's");
+        Json undone = in_place_doc;
+        sessiond::UndoMerge(&undone, in_place->undo);
+        FUZZ_CHECK(undone.dump() == before->dump(), "UndoMerge does not restore the document");
+      } else {
+        FUZZ_CHECK(in_place_doc.dump() == before->dump(),
+                   "a refused in-place merge changed the document");
+      }
     }
     if (!out.ok()) {
       FUZZ_CHECK(DocumentedMergeError(out.status()),

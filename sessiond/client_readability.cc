@@ -15,7 +15,7 @@
 namespace sessionrig::sessiond {
 namespace {
 
-const Json* Find(const Json& parent, const char* key) {
+const Json* Find(const Json& parent, std::string_view key) {
   if (!parent.is_object()) return nullptr;
   auto it = parent.find(key);
   return it == parent.end() ? nullptr : &*it;
@@ -129,6 +129,31 @@ Status CheckWrittenKeys(const Json& container, const char* name, const Json& wri
   return Status::Ok();
 }
 
+// Whether the write can have changed a typed field (one the client parser
+// reads as more than JSON) of the touched member `key`: every field of a
+// fresh member (MergeOutcome::fresh: a join, a reservation, a reservation
+// joining) is new. Of a member that was there, a write changes only what
+// its "me" delta names (constants must stay equal): properties.custom
+// (an object, merge-patched), roles (an object), and properties.system
+// fields, of which the client types active and ready (booleans, as sessiond
+// requires) and secureDeviceAddress (a string of at most 4096 bytes, which
+// sessiond does not count). So such a member needs the client parser only
+// when its delta has properties.system fields other than active and ready.
+bool MemberNeedsParser(const std::string& key, const Json& delta, const MergeOutcome& merged) {
+  if (std::binary_search(merged.fresh.begin(), merged.fresh.end(), key)) return true;
+  const Json* dm = Find(delta, "members");
+  const Json* me = dm != nullptr ? Find(*dm, "me") : nullptr;
+  if (me == nullptr || !me->is_object()) return true;
+  const Json* props = Find(*me, "properties");
+  const Json* sys = props != nullptr ? Find(*props, "system") : nullptr;
+  if (sys == nullptr) return false;
+  if (!sys->is_object()) return true;
+  for (auto it = sys->cbegin(); it != sys->cend(); ++it) {
+    if (it.key() != "active" && it.key() != "ready") return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 Status CheckReadableByClients(const Json& document, std::size_t text_bytes) {
@@ -151,11 +176,9 @@ Status CheckReadableByClients(const Json& document, std::size_t text_bytes) {
   return Status::Ok();
 }
 
-Status CheckWriteReadable(const Json* current, const Json& delta, const MergeContext& ctx,
-                          const MergeOutcome& merged) {
-  const Json& doc = merged.document;
+Status CheckWriteReadable(const Json& doc, const Json& delta, const MergeOutcome& merged) {
   // T1, T3 and everything else of a new session: the whole document.
-  if (current == nullptr) return CheckReadableByClients(doc, merged.text.size());
+  if (merged.created) return CheckReadableByClients(doc, merged.text.size());
   const JsonLimits json_limits;
   const SessionLimits session_limits;
   // J1.
@@ -227,19 +250,21 @@ Status CheckWriteReadable(const Json* current, const Json& delta, const MergeCon
       }
     }
   }
-  // M3: the touched members, chained in index order (their `next` in the
-  // probe links them; the real chain is Relink's, I2).
-  const std::vector<std::string> touched =
-      members != nullptr ? TouchedMemberKeys(doc, delta, ctx) : std::vector<std::string>();
-  if (!touched.empty()) {
+  // M3: the touched members: J2-J4 on each; the client parser on those
+  // whose typed fields the write can have changed (MemberNeedsParser),
+  // chained in index order (their `next` in the probe links them; the real
+  // chain is Relink's, I2).
+  static const std::vector<std::string> kNone;
+  const std::vector<std::string>& touched = members != nullptr ? merged.touched : kNone;
+  std::vector<std::pair<std::int64_t, const std::string*>> order;
+  for (const std::string& key : touched) {
     static const std::string kMembers = "members";
-    std::vector<std::pair<std::int64_t, const std::string*>> order;
-    for (const std::string& key : touched) {
-      std::vector<PathStep> path = {PathStep{&kMembers, 0}, PathStep{&key, 0}};
-      const Json& m = (*members)[key];
-      if (Status s = CheckJsonLimits(m, json_limits, 3, path); !s.ok()) return Refused(s);
-      order.emplace_back(std::stoll(key), &key);
-    }
+    std::vector<PathStep> path = {PathStep{&kMembers, 0}, PathStep{&key, 0}};
+    const Json& m = (*members)[key];
+    if (Status s = CheckJsonLimits(m, json_limits, 3, path); !s.ok()) return Refused(s);
+    if (MemberNeedsParser(key, delta, merged)) order.emplace_back(std::stoll(key), &key);
+  }
+  if (!order.empty()) {
     std::sort(order.begin(), order.end());
     Json probe_members = Json::object();
     for (std::size_t i = 0; i < order.size(); ++i) {

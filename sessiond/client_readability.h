@@ -48,8 +48,16 @@
 //   M3 each member's fields (xuid a decimal uint64, booleans, strings <= 4096
 //      bytes, joinTime a timestamp, roles an object)
 //                                    the members the write touched ("me",
-//                                    new reservations): through the client
-//                                    parser; the others are unchanged but
+//                                    new reservations; MergeOutcome::touched):
+//                                    J2-J4 on each, and through the client
+//                                    parser those whose typed fields the write
+//                                    can have changed: a fresh member
+//                                    (MergeOutcome::fresh), or "me" writing
+//                                    properties.system fields other than
+//                                    active and ready (booleans, as sessiond
+//                                    requires; constants cannot change,
+//                                    properties.custom and roles stay
+//                                    objects). The others are unchanged but
 //                                    for `next` (I1) and `turn` (a boolean)
 //  servers
 //   S1 JSON limits only              the keys the write has
@@ -73,13 +81,14 @@ namespace sessionrig::sessiond {
 inline constexpr std::string_view kUnreadableSessionPrefix =
     "the merged session would be refused by clients: ";
 
-// The readability check of one write (the rules above): `merged` is what
-// MergeDeltaUnchecked(current, delta, context) returned. With `current`
-// null (creation) the whole document is checked (CheckReadableByClients).
-// REQUIRES: `current` (when not null) is readable by clients, as every
-// stored document is. Errors: those of CheckReadableByClients, with the
-// client parser's message for the field.
-[[nodiscard]] Status CheckWriteReadable(const Json* current, const Json& delta,
-                                        const MergeContext& context, const MergeOutcome& merged);
+// The readability check of one write (the rules above): `document` is the
+// merged document and `merged` the rest of what the merge of `delta`
+// returned (its text, touched members, `created`). On creation the whole
+// document is checked (CheckReadableByClients).
+// REQUIRES: the document the write was applied to was readable by clients,
+// as every stored document is. Errors: those of CheckReadableByClients, with
+// the client parser's message for the field.
+[[nodiscard]] Status CheckWriteReadable(const Json& document, const Json& delta,
+                                        const MergeOutcome& merged);
 
 }  // namespace sessionrig::sessiond

@@ -82,7 +82,9 @@ Status RequireObject(const Json& parent, const char* key, const std::string& pat
   return Status::Ok();
 }
 
-const Json* Find(const Json& parent, const char* key) {
+// By string_view: the object's comparator is transparent, and a const char*
+// key would cost a strlen per comparison.
+const Json* Find(const Json& parent, std::string_view key) {
   if (!parent.is_object()) return nullptr;
   auto it = parent.find(key);
   return it == parent.end() ? nullptr : &*it;
@@ -90,9 +92,9 @@ const Json* Find(const Json& parent, const char* key) {
 
 // The value at `keys` below `root` (nullptr when a step is missing or not an
 // object); never inserts, unlike operator[].
-const Json* FindPath(const Json& root, std::initializer_list<const char*> keys) {
+const Json* FindPath(const Json& root, std::initializer_list<std::string_view> keys) {
   const Json* j = &root;
-  for (const char* k : keys) {
+  for (std::string_view k : keys) {
     j = Find(*j, k);
     if (j == nullptr) return nullptr;
   }
@@ -238,9 +240,12 @@ Status ValidateMemberPropertiesSystem(const Json& sys, const std::string& p) {
 }
 
 // Finds the member index holding `xuid`, or -1.
-std::int64_t FindMemberByXuid(const Json& members, const std::string& xuid) {
-  for (const auto& [k, m] : members.items()) {
-    if (m["constants"]["system"]["xuid"] == xuid) return ParseIndex(k);
+std::int64_t FindMemberByXuid(const Json& members, std::string_view xuid) {
+  for (auto it = members.cbegin(); it != members.cend(); ++it) {
+    const Json* x = FindPath(*it, {"constants", "system", "xuid"});
+    if (x != nullptr && x->is_string() && x->get_ref<const std::string&>() == xuid) {
+      return ParseIndex(it.key());
+    }
   }
   return -1;
 }
@@ -253,30 +258,66 @@ void Relink(Json& doc) {
   Json& members = doc["members"];
   Json& info = doc["membersInfo"];
   const std::int64_t next_index = info["next"].get<std::int64_t>();
-  std::map<std::int64_t, std::string> order;
-  for (const auto& [k, m] : members.items()) order.emplace(ParseIndex(k), k);
-  std::set<std::int64_t> turn;
-  // Const lookups: reading must not add "properties":{"system":null}.
-  if (const Json* t = FindPath(doc, {"properties", "system", "turn"}); t && t->is_array()) {
-    for (const Json& i : *t) turn.insert(AsInt(i).value_or(-1));
+  // The members in index order (the keys sort as strings: "10" < "9").
+  std::vector<std::pair<std::int64_t, Json*>> order;
+  order.reserve(members.size());
+  for (auto it = members.begin(); it != members.end(); ++it) {
+    order.emplace_back(ParseIndex(it.key()), &*it);
   }
+  std::sort(order.begin(), order.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  // Const lookups: reading must not add "properties":{"system":null}.
+  const Json* turn = FindPath(doc, {"properties", "system", "turn"});
+  if (turn != nullptr && !turn->is_array()) turn = nullptr;
+  auto has_turn = [&](std::int64_t index) {
+    return turn != nullptr && std::any_of(turn->begin(), turn->end(), [&](const Json& i) {
+             return AsInt(i).value_or(-1) == index;
+           });
+  };
   std::int64_t accepted = 0;
   std::int64_t active = 0;
-  for (auto it = order.begin(); it != order.end(); ++it) {
-    Json& m = members[it->second];
-    auto following = std::next(it);
-    m["next"] = following == order.end() ? next_index : following->first;
-    if (turn.count(it->first) != 0) {
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    Json& m = *order[i].second;
+    m["next"] = i + 1 == order.size() ? next_index : order[i + 1].first;
+    if (has_turn(order[i].first)) {
       m["turn"] = true;
     } else {
       m.erase("turn");
     }
-    if (!m.value("reserved", false)) ++accepted;
+    const Json* reserved = Find(m, "reserved");
+    if (reserved == nullptr || !reserved->is_boolean() || !reserved->get<bool>()) ++accepted;
     const Json* act = FindPath(m, {"properties", "system", "active"});
     if (act != nullptr && act->is_boolean() && act->get<bool>()) ++active;
   }
-  info["first"] = order.empty() ? next_index : order.begin()->first;
+  info["first"] = order.empty() ? next_index : order.front().first;
   info["count"] = static_cast<std::int64_t>(order.size());
+  info["accepted"] = accepted;
+  info["active"] = active;
+}
+
+// Relink's membersInfo.accepted and .active when the member set did not
+// change: the counts as they were (`undo`), corrected for the members the
+// write changed (saved in `undo` as they were), instead of a walk over
+// every member.
+void RecountChanged(Json& doc, const MergeUndo& undo) {
+  auto counted = [](const Json& m, std::int64_t* accepted, std::int64_t* active, int sign) {
+    const Json* reserved = Find(m, "reserved");
+    if (reserved == nullptr || !reserved->is_boolean() || !reserved->get<bool>()) {
+      *accepted += sign;
+    }
+    const Json* act = FindPath(m, {"properties", "system", "active"});
+    if (act != nullptr && act->is_boolean() && act->get<bool>()) *active += sign;
+  };
+  const Json* old_accepted = Find(undo.members_info, "accepted");
+  const Json* old_active = Find(undo.members_info, "active");
+  std::int64_t accepted = old_accepted != nullptr ? AsInt(*old_accepted).value_or(0) : 0;
+  std::int64_t active = old_active != nullptr ? AsInt(*old_active).value_or(0) : 0;
+  const Json& members = doc["members"];
+  for (const auto& [key, before] : undo.members) {
+    counted(before, &accepted, &active, -1);
+    counted(members.at(key), &accepted, &active, +1);
+  }
+  Json& info = doc["membersInfo"];
   info["accepted"] = accepted;
   info["active"] = active;
 }
@@ -297,14 +338,15 @@ Status CheckCapacity(const Json& doc, const MergeContext& ctx) {
   return Status::Ok();
 }
 
-// Adds a member with the next index; returns its index.
-std::int64_t AllocateMember(Json& doc, Json member) {
+// Adds a member with the next index; returns its key.
+std::string AllocateMember(Json& doc, Json member) {
   Json& info = doc["membersInfo"];
   const std::int64_t index = info["next"].get<std::int64_t>();
   info["next"] = index + 1;
   member["constants"]["system"]["index"] = index;
-  doc["members"][std::to_string(index)] = std::move(member);
-  return index;
+  std::string key = std::to_string(index);
+  doc["members"][key] = std::move(member);
+  return key;
 }
 
 Json NewDocument(const MergeContext& ctx) {
@@ -326,15 +368,41 @@ Json NewDocument(const MergeContext& ctx) {
       {"servers", Json::object()}};
 }
 
+// What a write records while it applies to a document in place: the undo
+// record (each part saved before its first change), the keys of the
+// members it added or changed, and of those whose every field is new.
+struct WriteLog {
+  MergeUndo& undo;
+  std::vector<std::string> touched;
+  std::vector<std::string> fresh;
+
+  void SaveMember(const std::string& key, const Json& member) {
+    const bool saved = std::any_of(undo.members.begin(), undo.members.end(),
+                                   [&](const auto& m) { return m.first == key; });
+    if (!saved) undo.members.emplace_back(key, member);
+  }
+  void Touch(const std::string& key) {
+    if (std::find(touched.begin(), touched.end(), key) == touched.end()) touched.push_back(key);
+  }
+  void Fresh(const std::string& key) {
+    Touch(key);
+    if (std::find(fresh.begin(), fresh.end(), key) == fresh.end()) fresh.push_back(key);
+  }
+};
+
 Status ApplyConstants(Json& doc, const Json& delta_constants, bool creating,
                       const MergeContext& ctx) {
   if (!delta_constants.is_object()) return WrongType("constants", "an object");
   if (Status s = OnlyKeys(delta_constants, {"system", "custom"}, "constants"); !s.ok()) return s;
   Json& stored = doc["constants"];
   if (!creating) {
+    // Read only: constants never change after creation.
+    static const Json kMissing;
     for (const char* part : {"system", "custom"}) {
       if (const Json* d = Find(delta_constants, part)) {
-        if (Status s = RequireUnchanged(stored[part], *d, std::string("constants.") + part);
+        const Json* current = Find(stored, part);
+        if (Status s = RequireUnchanged(current != nullptr ? *current : kMissing, *d,
+                                        std::string("constants.") + part);
             !s.ok()) {
           return s;
         }
@@ -353,9 +421,10 @@ Status ApplyConstants(Json& doc, const Json& delta_constants, bool creating,
   return Status::Ok();
 }
 
-Status ApplyProperties(Json& doc, const Json& delta_props) {
+Status ApplyProperties(Json& doc, const Json& delta_props, WriteLog& log) {
   if (!delta_props.is_object()) return WrongType("properties", "an object");
   if (Status s = OnlyKeys(delta_props, {"system", "custom"}, "properties"); !s.ok()) return s;
+  if (!log.undo.properties) log.undo.properties = doc["properties"];
   if (const Json* sys = Find(delta_props, "system")) {
     if (Status s = ValidatePropertiesSystem(*sys); !s.ok()) return s;
     SetOrDelete(doc["properties"]["system"], *sys);
@@ -435,7 +504,7 @@ Json NewMember(const std::string& xuid, const Json& m, bool reserved, const Merg
 }
 
 // "me": join, update or (null) leave.
-Status ApplyMe(Json& doc, const Json& m, const MergeContext& ctx) {
+Status ApplyMe(Json& doc, const Json& m, const MergeContext& ctx, WriteLog& log) {
   std::string xuid = ctx.caller_xuid;
   if (!m.is_null()) {
     if (Status s = ValidateMemberDelta(m, "members.me"); !s.ok()) return s;
@@ -459,11 +528,18 @@ Status ApplyMe(Json& doc, const Json& m, const MergeContext& ctx) {
   Json& members = doc["members"];
   const std::int64_t existing = FindMemberByXuid(members, xuid);
   if (m.is_null()) {
-    if (existing >= 0) members.erase(std::to_string(existing));
+    if (existing >= 0) {
+      const std::string key = std::to_string(existing);
+      log.SaveMember(key, members[key]);
+      members.erase(key);
+    }
     return Status::Ok();
   }
   if (existing >= 0) {
-    Json& member = members[std::to_string(existing)];
+    const std::string key = std::to_string(existing);
+    Json& member = members[key];
+    log.SaveMember(key, member);
+    log.Touch(key);
     if (const Json* c = Find(m, "constants")) {
       for (const char* part : {"system", "custom"}) {
         if (const Json* d = Find(*c, part)) {
@@ -477,6 +553,7 @@ Status ApplyMe(Json& doc, const Json& m, const MergeContext& ctx) {
       }
     }
     if (member.value("reserved", false)) {
+      log.Fresh(key);  // a reservation becomes a member: joinTime, constants
       member.erase("reserved");
       member["joinTime"] = ctx.now_iso;
     }
@@ -486,11 +563,12 @@ Status ApplyMe(Json& doc, const Json& m, const MergeContext& ctx) {
   if (Status s = CheckCapacity(doc, ctx); !s.ok()) return s;
   Json member = NewMember(xuid, m, /*reserved=*/false, ctx);
   ApplyMemberProperties(member, m);
-  AllocateMember(doc, std::move(member));
+  log.Fresh(AllocateMember(doc, std::move(member)));
   return Status::Ok();
 }
 
-Status ApplyReservation(Json& doc, const std::string& key, const Json& m, const MergeContext& ctx) {
+Status ApplyReservation(Json& doc, const std::string& key, const Json& m, const MergeContext& ctx,
+                        WriteLog& log) {
   const std::string p = "members." + key;
   if (m.is_null()) return Status(StatusCode::kInvalidArgument, p + " must be an object");
   if (Status s = ValidateMemberDelta(m, p); !s.ok()) return s;
@@ -505,11 +583,11 @@ Status ApplyReservation(Json& doc, const std::string& key, const Json& m, const 
   if (Status s = CheckCapacity(doc, ctx); !s.ok()) return s;
   Json member = NewMember(xuid, m, /*reserved=*/true, ctx);
   ApplyMemberProperties(member, m);
-  AllocateMember(doc, std::move(member));
+  log.Fresh(AllocateMember(doc, std::move(member)));
   return Status::Ok();
 }
 
-Status ApplyMembers(Json& doc, const Json& delta_members, const MergeContext& ctx) {
+Status ApplyMembers(Json& doc, const Json& delta_members, const MergeContext& ctx, WriteLog& log) {
   if (!delta_members.is_object()) return WrongType("members", "an object");
   const bool large = IsLargeSession(doc);
   const Json* me = nullptr;
@@ -532,18 +610,36 @@ Status ApplyMembers(Json& doc, const Json& delta_members, const MergeContext& ct
                       ": a large session takes no reservations (members write only \"me\")");
   }
   if (me != nullptr) {
-    if (Status s = ApplyMe(doc, *me, ctx); !s.ok()) return s;
+    if (Status s = ApplyMe(doc, *me, ctx, log); !s.ok()) return s;
   }
   for (const auto& [n, key] : reservations) {
-    if (Status s = ApplyReservation(doc, key, delta_members[key], ctx); !s.ok()) return s;
+    if (Status s = ApplyReservation(doc, key, delta_members[key], ctx, log); !s.ok()) return s;
   }
   return Status::Ok();
 }
 
-// Validates one stored member and returns its index.
+// What ValidateDocument reads of a member after ValidateMember passed.
+struct MemberFields {
+  std::int64_t index = 0;
+  const std::string* xuid = nullptr;
+  const Json* properties_system = nullptr;  // an object
+  const Json* reserved = nullptr;           // a boolean, or null when absent
+  std::int64_t next = 0;
+};
+
+// Validates one stored member and returns the fields ValidateDocument reads
+// (found once: this runs for every member on every write).
 Status ValidateMember(const std::string& key, const Json& m, std::int64_t next_index,
-                      std::int64_t* index) {
-  const std::string p = "members." + key;
+                      MemberFields* fields) {
+  std::int64_t* index = &fields->index;
+  // The path only for a failure: this runs for every member on every write.
+  struct Path {
+    const std::string& key;
+    std::string operator+(const char* rest) const { return "members." + key + rest; }
+    operator std::string() const {
+      return "members." + key;
+    }  // NOLINT(google-explicit-constructor)
+  } p{key};
   if (!IsDecimal(key, kMaxIndexDigits))
     return Status(StatusCode::kMemberChain, p + ": key is not an index");
   *index = ParseIndex(key);
@@ -560,17 +656,21 @@ Status ValidateMember(const std::string& key, const Json& m, std::int64_t next_i
   const Json* x = Find(*sys, "xuid");
   if (x == nullptr || !IsXuid(*x))
     return WrongType(p + ".constants.system.xuid", "a decimal xuid string");
+  fields->xuid = &x->get_ref<const std::string&>();
   if (*index >= next_index) {
     return Status(StatusCode::kMemberChain, p + ": index not below membersInfo.next");
   }
   const Json* pr = Find(m, "properties");
-  if (pr == nullptr || !pr->is_object() || !Find(*pr, "system") || !(*pr)["system"].is_object()) {
+  fields->properties_system = pr != nullptr ? Find(*pr, "system") : nullptr;
+  if (fields->properties_system == nullptr || !fields->properties_system->is_object()) {
     return Status(StatusCode::kMissingField, p + ".properties.system");
   }
-  if (const Json* r = Find(m, "reserved"); r && !r->is_boolean())
+  fields->reserved = Find(m, "reserved");
+  if (fields->reserved != nullptr && !fields->reserved->is_boolean())
     return WrongType(p + ".reserved", "a boolean");
   const Json* n = Find(m, "next");
   if (n == nullptr || !AsInt(*n)) return WrongType(p + ".next", "an integer");
+  fields->next = *AsInt(*n);
   return Status::Ok();
 }
 
@@ -595,14 +695,22 @@ struct Reuse {
   const DocumentParts* parts = nullptr;
   bool properties = false;
   bool servers = false;
-  bool members = false;            // members not in `dirty`
-  std::vector<std::string> dirty;  // members to serialize (sorted)
+  bool members = false;                             // members not in `dirty`
+  const std::vector<std::string>* dirty = nullptr;  // members to serialize (sorted)
 };
 
 // DumpJson(doc), copying from `reuse` what it allows; records the parts.
 std::string Serialize(const Json& doc, const Reuse& reuse, DocumentParts* parts) {
   std::string text;
   text.reserve(reuse.text != nullptr ? reuse.text->size() + 64 : 1024);
+  // One serializer appending to `text`: what DumpJson(v) (v.dump(-1, ' ',
+  // false, replace)) runs, without a string, an output adapter and a locale
+  // lookup per part.
+  nlohmann::detail::serializer<Json> dumper(nlohmann::detail::output_adapter<char>(text), ' ',
+                                            Json::error_handler_t::replace);
+  auto dump = [&](const Json& value) {
+    dumper.dump(value, /*pretty_print=*/false, /*ensure_ascii=*/false, /*indent_step=*/0);
+  };
   auto copy = [&](const DocumentParts::Span& span) {
     text.append(*reuse.text, span.offset, span.size);
   };
@@ -612,7 +720,7 @@ std::string Serialize(const Json& doc, const Reuse& reuse, DocumentParts* parts)
     if (can_reuse) {
       copy(old);
     } else {
-      text.append(DumpJson(value));
+      dump(value);
     }
     span->size = text.size() - span->offset;
   };
@@ -652,20 +760,20 @@ std::string Serialize(const Json& doc, const Reuse& reuse, DocumentParts* parts)
         span.offset = text.size();
         bool copied = false;
         if (have && reuse.members &&
-            !std::binary_search(reuse.dirty.begin(), reuse.dirty.end(), m.key())) {
+            !std::binary_search(reuse.dirty->begin(), reuse.dirty->end(), m.key())) {
           while (old != old_end && old->first < m.key()) ++old;
           if (old != old_end && old->first == m.key()) {
             copy(old->second);
             copied = true;
           }
         }
-        if (!copied) text.append(DumpJson(*m));
+        if (!copied) dump(*m);
         span.size = text.size() - span.offset;
         parts->members.emplace_back(m.key(), span);
       }
       text.push_back('}');
     } else {
-      text.append(DumpJson(*it));
+      dump(*it);
     }
   }
   text.push_back('}');
@@ -674,80 +782,60 @@ std::string Serialize(const Json& doc, const Reuse& reuse, DocumentParts* parts)
   return text;
 }
 
-// Whether `a` and `b` hold members under the same keys.
-bool SameMemberKeys(const Json& a, const Json& b) {
-  if (a.size() != b.size()) return false;
-  for (auto i = a.cbegin(), j = b.cbegin(); i != a.cend(); ++i, ++j) {
-    if (i.key() != j.key()) return false;
-  }
-  return true;
-}
-
-const Json& Member(const Json& doc, const std::string& key) {
-  static const Json kNull;
-  const Json* members = Find(doc, "members");
-  if (members == nullptr) return kNull;
-  auto it = members->find(key);
-  return it == members->end() ? kNull : *it;
-}
-
 }  // namespace
 
-std::vector<std::string> TouchedMemberKeys(const Json& doc, const Json& delta,
-                                           const MergeContext& ctx) {
-  std::vector<std::string> keys;
-  const Json* dm = Find(delta, "members");
-  const Json* members = Find(doc, "members");
-  if (dm == nullptr || !dm->is_object() || members == nullptr) return keys;
-  std::vector<std::string> xuids;
-  for (auto it = dm->cbegin(); it != dm->cend(); ++it) {
-    const Json& m = it.value();
-    if (m.is_null()) continue;  // "me" left
-    const Json* x = FindPath(m, {"constants", "system", "xuid"});
-    if (it.key() == "me" && !ctx.caller_xuid.empty()) {
-      xuids.push_back(ctx.caller_xuid);
-    } else if (x != nullptr && x->is_string()) {
-      xuids.push_back(x->get<std::string>());
-    }
-  }
-  if (xuids.empty()) return keys;
-  for (auto it = members->cbegin(); it != members->cend(); ++it) {
-    const Json* x = FindPath(it.value(), {"constants", "system", "xuid"});
-    if (x == nullptr || !x->is_string()) continue;
-    const auto& xuid = x->get_ref<const std::string&>();
-    if (std::find(xuids.begin(), xuids.end(), xuid) != xuids.end()) keys.push_back(it.key());
-  }
-  return keys;
-}
+namespace {
 
-StatusOr<MergeOutcome> MergeDeltaUnchecked(const Json* current, const Json& delta,
-                                           const MergeContext& ctx) {
+// Applies `delta` to `doc` in place: the document as it was (`created`
+// false) or a new one (NewDocument). Records in `undo` what it changes
+// before changing it; on error the caller restores `doc` with it (the
+// changes stop at the first error, not all of them are undone here).
+StatusOr<MergeOutcome> Apply(Json& doc, bool created, const Json& delta, const MergeContext& ctx,
+                             MergeUndo& undo) {
+  // Always saved first: membersInfo and changeNumber are small and every
+  // write changes them.
+  undo.members_info = doc["membersInfo"];
+  undo.change_number = doc["changeNumber"];
+  undo.next = AsInt(undo.members_info["next"]).value_or(0);
+  undo.member_count = doc["members"].size();
   if (!delta.is_object()) return WrongType("the request body", "a JSON object");
   if (Status s = OnlyKeys(delta, {"constants", "properties", "members", "servers"}, "(body)");
       !s.ok()) {
     return s;
   }
   MergeOutcome out;
-  out.created = current == nullptr;
-  out.document = out.created ? NewDocument(ctx) : *current;
-  Json& doc = out.document;
-  const bool had_members = !doc["members"].empty();
+  out.created = created;
+  WriteLog log{undo, {}, {}};
+  const bool had_members = undo.member_count != 0;
 
   if (const Json* c = Find(delta, "constants")) {
     if (Status s = ApplyConstants(doc, *c, out.created, ctx); !s.ok()) return s;
   }
   if (const Json* p = Find(delta, "properties")) {
-    if (Status s = ApplyProperties(doc, *p); !s.ok()) return s;
+    if (Status s = ApplyProperties(doc, *p, log); !s.ok()) return s;
   }
   if (const Json* sv = Find(delta, "servers")) {
     if (!sv->is_object()) return WrongType("servers", "an object");
+    undo.servers = doc["servers"];
     doc["servers"].merge_patch(*sv);
   }
   if (const Json* m = Find(delta, "members")) {
-    if (Status s = ApplyMembers(doc, *m, ctx); !s.ok()) return s;
+    if (Status s = ApplyMembers(doc, *m, ctx, log); !s.ok()) return s;
   }
-  Relink(doc);
-  // What the write can have changed, when `current` came from a merge (so
+  // No member was added (each takes membersInfo.next) and none left.
+  const bool same_keys = AsInt(doc["membersInfo"]["next"]).value_or(0) == undo.next &&
+                         doc["members"].size() == undo.member_count;
+  const Json* delta_props = Find(delta, "properties");
+  if (out.created || !same_keys || (delta_props != nullptr && Find(*delta_props, "system"))) {
+    Relink(doc);
+  } else {
+    // The members' `next` (the member set) and `turn` (properties.system)
+    // are as they were: only the counts can have changed.
+    RecountChanged(doc, undo);
+  }
+  std::sort(log.touched.begin(), log.touched.end());
+  std::sort(log.fresh.begin(), log.fresh.end());
+  // What the write can have changed, when the document came from a merge (so
   // its derived fields are Relink's): the sections the delta names,
   // membersInfo, the member set, and the members it touched; every member
   // when it wrote properties.system (their `turn`) or the member set
@@ -762,36 +850,28 @@ StatusOr<MergeOutcome> MergeDeltaUnchecked(const Json* current, const Json& delt
     reuse.parts = ctx.current_parts;
     reuse.properties = dp == nullptr;
     reuse.servers = Find(delta, "servers") == nullptr;
-    const bool same_keys = SameMemberKeys(doc["members"], (*current)["members"]);
     reuse.members = !wrote_system && same_keys;
-    reuse.dirty = TouchedMemberKeys(doc, delta, ctx);
-    if (!same_keys) {
-      out.changed = true;
-    } else if (wrote_system) {
-      out.changed = doc != *current;  // any member's `turn` may have changed
-    } else {
-      out.changed = (!reuse.properties && doc["properties"] != (*current)["properties"]) ||
-                    (!reuse.servers && doc["servers"] != (*current)["servers"]) ||
-                    doc["membersInfo"] != (*current)["membersInfo"] ||
-                    std::any_of(reuse.dirty.begin(), reuse.dirty.end(), [&](const std::string& k) {
-                      return Member(doc, k) != Member(*current, k);
-                    });
-    }
+    reuse.dirty = &log.touched;
+  }
+  if (out.created || !same_keys) {
+    out.changed = true;
   } else {
-    out.changed = out.created || doc != *current;
+    // Only the saved parts can differ. The other members' `turn` follows
+    // properties.system.turn, and their `next` the member set (unchanged).
+    out.changed = (undo.properties && doc["properties"] != *undo.properties) ||
+                  (undo.servers && doc["servers"] != *undo.servers) ||
+                  doc["membersInfo"] != undo.members_info ||
+                  std::any_of(undo.members.begin(), undo.members.end(),
+                              [&](const auto& m) { return doc["members"][m.first] != m.second; });
   }
-#ifndef NDEBUG
-  if (!out.created && out.changed != (doc != *current)) {
-    std::fprintf(stderr, "sessiond: MergeDelta's change detection is wrong\n");
-    std::abort();
-  }
-#endif
   // Every accepted write is a new version, even one that changes nothing
   // else: so no two acknowledged writes can succeed against the same ETag.
   doc["changeNumber"] = doc["changeNumber"].get<std::int64_t>() + 1;
   out.deleted =
       !out.created && had_members && doc["members"].empty() && SessionEmptyTimeoutMs(doc) == 0;
   out.text = Serialize(doc, reuse, &out.parts);
+  out.touched = std::move(log.touched);
+  out.fresh = std::move(log.fresh);
 #ifndef NDEBUG
   if (out.text != DumpJson(doc)) {
     std::fprintf(stderr, "sessiond: MergeDelta's partial serialization differs from DumpJson\n");
@@ -801,9 +881,9 @@ StatusOr<MergeOutcome> MergeDeltaUnchecked(const Json* current, const Json& delt
   return out;
 }
 
-StatusOr<MergeOutcome> MergeDelta(const Json* current, const Json& delta, const MergeContext& ctx) {
-  StatusOr<MergeOutcome> out = MergeDeltaUnchecked(current, delta, ctx);
-  if (!out.ok()) return out;
+// The readability check of a merge result (CheckWriteReadable); debug
+// builds hold it to the client parser on the served bytes.
+Status CheckMerged(const Json& doc, const Json& delta, const MergeOutcome& out) {
   // Last, on the result: sessiond's checks above type each field of the
   // delta, but a value they accept can still be out of the client's range
   // (an xuid over 2^64-1, a version of -1, a 5000-byte keyword), and a
@@ -812,20 +892,105 @@ StatusOr<MergeOutcome> MergeDelta(const Json* current, const Json& delta, const 
   // a document, once stored, would fail every later read and write of the
   // session on every client, so it is refused before it is stored. Only
   // what the write changed is checked (client_readability.h).
-  Status readable = CheckWriteReadable(current, delta, ctx, *out);
+  Status readable = CheckWriteReadable(doc, delta, out);
 #ifndef NDEBUG
-  // Debug builds hold the shortcut to the client parser on the served bytes.
-  const StatusOr<SessionDocument> client = ParseSessionDocument(out->text);
+  const StatusOr<SessionDocument> client = ParseSessionDocument(out.text);
   if (client.ok() != readable.ok()) {
     std::fprintf(stderr,
                  "sessiond: CheckWriteReadable says %s but the client parser says %s\n  %.400s\n",
                  readable.ok() ? "readable" : readable.ToString().c_str(),
-                 client.ok() ? "readable" : client.status().ToString().c_str(), out->text.c_str());
+                 client.ok() ? "readable" : client.status().ToString().c_str(), out.text.c_str());
     std::abort();
   }
 #endif
-  if (!readable.ok()) return readable;
+  return readable;
+}
+
+// MergeDelta(Unchecked) on a copy of `current` (or a new document).
+StatusOr<MergeOutcome> MergeCopy(const Json* current, const Json& delta, const MergeContext& ctx,
+                                 bool check) {
+  Json doc = current != nullptr ? *current : NewDocument(ctx);
+  MergeUndo undo;
+  StatusOr<MergeOutcome> out = Apply(doc, current == nullptr, delta, ctx, undo);
+  if (!out.ok()) return out;
+  if (check) {
+    if (Status s = CheckMerged(doc, delta, *out); !s.ok()) return s;
+  }
+  out->document = std::move(doc);
   return out;
+}
+
+}  // namespace
+
+StatusOr<MergeOutcome> MergeDeltaUnchecked(const Json* current, const Json& delta,
+                                           const MergeContext& ctx) {
+  return MergeCopy(current, delta, ctx, /*check=*/false);
+}
+
+StatusOr<MergeOutcome> MergeDelta(const Json* current, const Json& delta, const MergeContext& ctx) {
+  return MergeCopy(current, delta, ctx, /*check=*/true);
+}
+
+StatusOr<MergeOutcome> MergeDeltaInPlace(Json* document, const Json& delta,
+                                         const MergeContext& ctx) {
+#ifndef NDEBUG
+  const Json before = *document;
+#endif
+  MergeUndo undo;
+  StatusOr<MergeOutcome> out = Apply(*document, /*created=*/false, delta, ctx, undo);
+  Status status = out.ok() ? CheckMerged(*document, delta, *out) : out.status();
+  if (!status.ok()) {
+    UndoMerge(document, std::move(undo));
+#ifndef NDEBUG
+    if (*document != before) {
+      std::fprintf(stderr, "sessiond: a refused in-place merge changed the document\n");
+      std::abort();
+    }
+#endif
+    return status;
+  }
+#ifndef NDEBUG
+  Json same_version = *document;
+  same_version["changeNumber"] = before["changeNumber"];
+  if (out->changed != (same_version != before)) {
+    std::fprintf(stderr, "sessiond: MergeDelta's change detection is wrong\n");
+    std::abort();
+  }
+  Json undone = *document;
+  UndoMerge(&undone, undo);
+  if (undone != before) {
+    std::fprintf(stderr, "sessiond: UndoMerge does not restore the document\n");
+    std::abort();
+  }
+#endif
+  out->undo = std::move(undo);
+  return out;
+}
+
+void UndoMerge(Json* document, MergeUndo undo) {
+  Json& doc = *document;
+  if (undo.whole) {
+    doc = std::move(*undo.whole);
+    return;
+  }
+  if (undo.properties) doc["properties"] = std::move(*undo.properties);
+  if (undo.servers) doc["servers"] = std::move(*undo.servers);
+  // Members at or above the old membersInfo.next are the write's; the ones
+  // it changed or removed come back as they were.
+  Json& members = doc["members"];
+  for (auto it = members.begin(); it != members.end();) {
+    if (ParseIndex(it.key()) >= undo.next) {
+      it = members.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (auto& [key, member] : undo.members) members[key] = std::move(member);
+  doc["membersInfo"] = std::move(undo.members_info);
+  doc["changeNumber"] = std::move(undo.change_number);
+  // Each member's `next` and `turn`, and membersInfo's counts, as they were
+  // (the document was Relink's result, as every stored document is).
+  Relink(doc);
 }
 
 Status CheckMemberAccess(const Json& delta, std::string_view caller_xuid) {
@@ -942,36 +1107,43 @@ Status ValidateDocument(const Json& doc, const Json* previous) {
   const std::int64_t accepted = fields[3];
   const std::int64_t active = fields[4];
 
-  // Members: indices, xuids, and each member's `next`.
-  std::map<std::int64_t, const Json*> by_index;
-  std::set<std::string> xuids;
+  // Members: indices, xuids, and each member's `next`. (Sorted vectors
+  // and views, not maps of copies: this runs on every write.)
+  const Json& members = doc["members"];
+  std::vector<std::pair<std::int64_t, std::int64_t>> by_index;  // index, its `next`
+  by_index.reserve(members.size());
+  std::set<std::string_view> xuids;
   std::int64_t n_accepted = 0;
   std::int64_t n_active = 0;
-  for (const auto& [k, m] : doc["members"].items()) {
-    std::int64_t index = 0;
-    if (Status s = ValidateMember(k, m, next_index, &index); !s.ok()) return s;
-    if (!by_index.emplace(index, &m).second) {
-      return Status(StatusCode::kMemberChain, "members." + k + ": duplicate index");
-    }
-    if (!xuids.insert(m["constants"]["system"]["xuid"].get<std::string>()).second) {
+  for (auto it = members.cbegin(); it != members.cend(); ++it) {
+    const std::string& k = it.key();
+    const Json& m = *it;
+    MemberFields f;
+    if (Status s = ValidateMember(k, m, next_index, &f); !s.ok()) return s;
+    // (Keys are distinct canonical decimals, so indices are distinct.)
+    by_index.emplace_back(f.index, f.next);
+    if (!xuids.insert(*f.xuid).second) {
       return Status(StatusCode::kMemberChain, "members." + k + ": xuid is already a member");
     }
-    if (!m.value("reserved", false)) ++n_accepted;
-    const Json* act = FindPath(m, {"properties", "system", "active"});
+    if (f.reserved == nullptr || !f.reserved->get<bool>()) ++n_accepted;
+    const Json* act = Find(*f.properties_system, "active");
     if (act != nullptr && act->is_boolean() && act->get<bool>()) ++n_active;
   }
+  std::sort(by_index.begin(), by_index.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
   // The chain: from `first`, strictly ascending, through every member, to `next`.
   std::int64_t at = first;
   std::size_t visited = 0;
   while (at != next_index) {
-    auto it = by_index.find(at);
-    if (it == by_index.end()) {
+    auto it = std::lower_bound(by_index.begin(), by_index.end(), at,
+                               [](const auto& a, std::int64_t i) { return a.first < i; });
+    if (it == by_index.end() || it->first != at) {
       return Status(StatusCode::kMemberChain,
                     "chain reaches " + std::to_string(at) +
                         ", which is neither a member nor membersInfo.next");
     }
     ++visited;
-    const std::int64_t following = *AsInt((*it->second)["next"]);
+    const std::int64_t following = it->second;
     if (following <= at) {
       return Status(StatusCode::kMemberChain,
                     "members." + std::to_string(at) + ".next does not ascend");
@@ -1021,6 +1193,19 @@ Status ValidateDocument(const Json& doc, const Json* previous) {
   const std::int64_t want = prev_change + 1;
   if (*AsInt(*change) != want) {
     return Status(StatusCode::kConflict, "changeNumber is " + std::to_string(*AsInt(*change)) +
+                                             ", expected " + std::to_string(want));
+  }
+  return Status::Ok();
+}
+
+Status ValidateDocument(const Json& doc, const MergeUndo& undo) {
+  if (Status s = ValidateDocument(doc); !s.ok()) return s;
+  const std::int64_t next_index = *AsInt(doc["membersInfo"]["next"]);
+  if (next_index < undo.next) return Status(StatusCode::kMemberChain, "membersInfo.next decreased");
+  const std::int64_t change = *AsInt(doc["changeNumber"]);
+  const std::int64_t want = AsInt(undo.change_number).value_or(0) + 1;
+  if (change != want) {
+    return Status(StatusCode::kConflict, "changeNumber is " + std::to_string(change) +
                                              ", expected " + std::to_string(want));
   }
   return Status::Ok();

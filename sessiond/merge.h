@@ -2,17 +2,21 @@
 //
 // A PUT body is a delta, not a document (docs/protocol.md, "The write request"). MergeDelta applies
 // one delta to the current document (or creates one) and returns the new
-// document; ValidateDocument checks a document's invariants, optionally
+// document; MergeDeltaInPlace applies it to a document its caller owns (the
+// store's current version), changing only the parts the delta touches
+// instead of copying the whole document, and UndoMerge takes such a write
+// back; ValidateDocument checks a document's invariants, optionally
 // against the document it replaced; CheckReadableByClients checks that the
-// core's strict client parser accepts a document. All are pure functions of their
-// arguments (no clock, no randomness, no I/O): the store supplies the time
+// core's strict client parser accepts a document. All are functions of their
+// arguments only (no clock, no randomness, no I/O): the store supplies the time
 // and identifiers, and the merge fuzzer calls them directly.
 //
-// Thread-safety: pure functions; safe to call concurrently on distinct data.
+// Thread-safety: safe to call concurrently on distinct data.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -72,8 +76,26 @@ struct MergeContext {
   const DocumentParts* current_parts = nullptr;
 };
 
+// What an in-place merge (MergeDeltaInPlace) changed, saved before it
+// changed it, so that UndoMerge can put the document back as it was: the
+// sections the delta wrote, membersInfo, changeNumber and the members it
+// changed or removed. Members it added are those at or above the old
+// membersInfo.next; each member's `next` and `turn` are Relink's.
+struct MergeUndo {
+  std::optional<Json> whole;  // the whole previous document; when set, the rest is unused
+  std::optional<Json> properties;
+  std::optional<Json> servers;
+  Json members_info;
+  Json change_number;
+  std::int64_t next = 0;  // membersInfo.next before the write
+  std::size_t member_count = 0;
+  std::vector<std::pair<std::string, Json>> members;  // by key, as they were
+};
+
 struct MergeOutcome {
-  Json document;  // the new document; valid per ValidateDocument and CheckReadableByClients
+  // The new document; valid per ValidateDocument and CheckReadableByClients.
+  // Null after MergeDeltaInPlace (the document is the one it was given).
+  Json document;
   // `document` as compact JSON text, the way the store serves it (serialized
   // once: the readability check needs its size and the store its bytes).
   std::string text;
@@ -85,6 +107,15 @@ struct MergeOutcome {
   // The last member left and sessionEmptyTimeout is 0: the store deletes the
   // session and the PUT answers 204. `document` is then the final state.
   bool deleted = false;
+  // The keys of the members the write added or changed, sorted (what the
+  // readability check looks at, and what was re-serialized).
+  std::vector<std::string> touched;
+  // Of those, the members whose every field is new, sorted: added by the
+  // write, or a reservation it turned into a member. The others kept their
+  // constants and the fields sessiond derives (joinTime, reserved).
+  std::vector<std::string> fresh;
+  // MergeDeltaInPlace only: how to take the write back (UndoMerge).
+  MergeUndo undo;
 };
 
 // Applies `delta` to `current` (nullptr: the session does not exist yet and
@@ -117,10 +148,22 @@ struct MergeOutcome {
 [[nodiscard]] StatusOr<MergeOutcome> MergeDeltaUnchecked(const Json* current, const Json& delta,
                                                          const MergeContext& context);
 
-// The keys of the members `delta` wrote in `document` (its result): the
-// writer's ("me", unless it left) and the reservations, in key order.
-std::vector<std::string> TouchedMemberKeys(const Json& document, const Json& delta,
-                                           const MergeContext& context);
+// MergeDelta on `*document` itself, which the caller owns (the store's
+// current version, under the session's lock): only the parts the write
+// touches are copied (into MergeOutcome::undo) and changed, not the whole
+// document. On success `*document` is the new version (MergeOutcome::document
+// stays null); on error `*document` is left exactly as it was. A later
+// refusal by the caller (its own validation) takes the write back with
+// UndoMerge(document, outcome.undo). Updates only (the session exists).
+// REQUIRES: `*document` is a stored document: readable by clients and
+// Relink's result (each member's `next` and `turn`, membersInfo), as every
+// merge, sweep and TestingDropMember leaves it. Errors: MergeDelta's.
+[[nodiscard]] StatusOr<MergeOutcome> MergeDeltaInPlace(Json* document, const Json& delta,
+                                                       const MergeContext& context);
+
+// Puts `*document`, the result of MergeDeltaInPlace, back as it was before
+// that write, from the outcome's `undo`.
+void UndoMerge(Json* document, MergeUndo undo);
 
 // The 403 rule: a user may only write their own member, as "me". Fails when
 // the delta names a member by index, or when "me" carries a xuid other than
@@ -148,6 +191,13 @@ bool RemoveMembers(Json* document, const std::vector<std::int64_t>& indices);
 //    one (every accepted write is a new version).
 // Errors: kWrongType, kMissingField, kMemberChain, kTooManyMembers, kConflict.
 [[nodiscard]] Status ValidateDocument(const Json& document, const Json* previous = nullptr);
+
+// ValidateDocument(document) after MergeDeltaInPlace, against what `undo`
+// kept of the previous version: changeNumber grew by exactly one and
+// membersInfo.next did not decrease. (Constants and the indices of new
+// members are not compared: an in-place merge never writes the constants of
+// a stored session and gives new members indices from membersInfo.next.)
+[[nodiscard]] Status ValidateDocument(const Json& document, const MergeUndo& undo);
 
 // Checks that clients can read `document` once it is served as JSON text of
 // `text_bytes` bytes: the core's strict response parser

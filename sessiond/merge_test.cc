@@ -587,6 +587,69 @@ TEST(SessiondMerge, PartsOfTheCurrentTextAreReusedWhereUnchanged) {
   }
 }
 
+// The store's merge, on its own document: the same outcome as MergeDelta on
+// a copy; a refused write leaves the document exactly as it was, and
+// UndoMerge takes an accepted one back.
+TEST(SessiondMerge, InPlaceMergeIsMergeDeltaAndRefusalsChangeNothing) {
+  auto first = MergeDelta(nullptr, Join(), Ctx());
+  ASSERT_TRUE(first.ok());
+  Json doc = first->document;
+  std::string text = first->text;
+  DocumentParts parts = first->parts;
+  struct Step {
+    const char* caller;
+    std::string delta;
+    bool accepted;
+  };
+  const Step steps[] = {
+      {"200", R"({"members":{"me":{"properties":{"custom":{"skill":1}}}}})", true},  // join
+      {"100", R"({"members":{"reserve_1":{"constants":{"system":{"xuid":"400"}}}},
+                  "properties":{"system":{"turn":[0]},"custom":{"a":1}},"servers":{"s":{}}})",
+       true},
+      {"200", R"({"members":{"me":{"properties":{"system":{"ready":"no"}}}}})", false},
+      {"200", R"({"properties":{"custom":{"b":2}},"members":{"me":{"roles":5}}})", false},
+      {"100", R"({"constants":{"system":{"maxMembersCount":7}}})", false},
+      {"99999999999999999999", R"({"members":{"me":{}}})", false},  // xuid over 2^64-1
+      {"200",
+       R"({"members":{"me":{"properties":{"system":{"secureDeviceAddress":")" +
+           std::string(5000, 'a') + R"("}}}}})",
+       false},  // over the client's 4096 bytes
+      {"400", R"({"members":{"me":{"properties":{"system":{"active":true}}}}})", true},  // joins
+      {"200", R"({"members":{"me":null}})", true},                                       // leaves
+      {"100", R"({"members":{"me":{"properties":{"custom":{"skill":3}}}}})", true},
+  };
+  for (const Step& step : steps) {
+    MergeContext ctx = Ctx(step.caller);
+    ctx.current_text = &text;
+    ctx.current_parts = &parts;
+    const Json delta = Json::parse(step.delta);
+    const Json before = doc;
+    auto copied = MergeDelta(&doc, delta, ctx);
+    auto in_place = MergeDeltaInPlace(&doc, delta, ctx);
+    ASSERT_EQ(in_place.ok(), copied.ok()) << step.delta;
+    EXPECT_EQ(in_place.ok(), step.accepted) << step.delta << ": " << in_place.status().ToString();
+    if (!in_place.ok()) {
+      EXPECT_EQ(in_place.status(), copied.status());
+      EXPECT_EQ(doc, before) << step.delta;
+      EXPECT_EQ(doc.dump(), before.dump()) << step.delta;
+      continue;
+    }
+    EXPECT_TRUE(in_place->document.is_null());
+    EXPECT_EQ(doc, copied->document) << step.delta;
+    EXPECT_EQ(in_place->text, copied->text) << step.delta;
+    EXPECT_EQ(in_place->text, doc.dump()) << step.delta;
+    EXPECT_EQ(in_place->changed, copied->changed) << step.delta;
+    EXPECT_TRUE(ValidateDocument(doc, in_place->undo).ok());
+    EXPECT_TRUE(ValidateDocument(doc, &before).ok());
+    Json undone = doc;
+    UndoMerge(&undone, in_place->undo);
+    EXPECT_EQ(undone.dump(), before.dump()) << step.delta;
+    text = in_place->text;
+    parts = in_place->parts;
+  }
+  EXPECT_EQ(doc["members"].size(), 2U);  // 100 and 400
+}
+
 // The JSON text limits, checked on the value with the field named; the
 // size is that of the text.
 TEST(SessiondReadable, JsonLimitsOfTheClient) {

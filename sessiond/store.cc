@@ -230,9 +230,8 @@ std::optional<SessionView> SessionStore::Read(std::string_view key) const {
   return s->view;
 }
 
-void SessionStore::Commit(Session& s, Json doc, std::string text, DocumentParts parts,
+void SessionStore::Commit(Session& s, std::string text, DocumentParts parts,
                           SteadyClock::time_point now) {
-  s.doc = std::move(doc);
   s.view.body = std::make_shared<const std::string>(std::move(text));
   s.parts = std::move(parts);
   s.view.etag = NextEtag();
@@ -317,33 +316,45 @@ WriteResult SessionStore::WriteLocked(Session& s, const Preconditions& pre, cons
   }
   context.current_text = exists && s.view.body != nullptr ? s.view.body.get() : nullptr;
   context.current_parts = context.current_text != nullptr ? &s.parts : nullptr;
-  auto merged = MergeDelta(exists ? &s.doc : nullptr, delta, context);
+  const std::int64_t members_before = exists ? MemberCount(s.doc) : 0;
+  // An update changes the stored document in place (only what the delta
+  // touches is copied); a refusal, here or by the merge, leaves it as it was.
+  auto merged =
+      exists ? MergeDeltaInPlace(&s.doc, delta, context) : MergeDelta(nullptr, delta, context);
   if (!merged.ok()) {
     r.outcome = WriteOutcome::kRefused;
     r.status = merged.status();
     abandon_placeholder();
     return r;
   }
-  if (options_.testing_drop_member_every > 0 && merged->document["members"].size() >= 2 &&
+  Json& doc = exists ? s.doc : merged->document;
+  if (options_.testing_drop_member_every > 0 && doc["members"].size() >= 2 &&
       testing_writes_.fetch_add(1, std::memory_order_relaxed) %
               options_.testing_drop_member_every ==
-          0 &&
-      TestingDropMember(&merged->document, context.caller_xuid)) {
-    merged->text = DumpJson(merged->document);
-    merged->parts = DocumentParts{};
+          0) {
+    if (exists) {
+      // The undo record does not cover the dropped member: keep it all.
+      Json previous = doc;
+      UndoMerge(&previous, merged->undo);
+      merged->undo.whole = std::move(previous);
+    }
+    if (TestingDropMember(&doc, context.caller_xuid)) {
+      merged->text = DumpJson(doc);
+      merged->parts = DocumentParts{};
+    }
   }
-  Status v = ValidateDocument(merged->document, exists ? &s.doc : nullptr);
+  Status v = exists ? ValidateDocument(doc, merged->undo) : ValidateDocument(doc);
   // The capacity bug on purpose: the validator would refuse its result.
   if (options_.testing_skip_capacity_check && v.code() == StatusCode::kTooManyMembers) {
     v = Status::Ok();
   }
   if (!v.ok()) {
+    if (exists) UndoMerge(&s.doc, std::move(merged->undo));
     r.outcome = WriteOutcome::kInternal;
     r.status = Status(StatusCode::kInternal, "merged document is invalid: " + v.ToString());
     abandon_placeholder();
     return r;
   }
-  const std::int64_t members_before = exists ? MemberCount(s.doc) : 0;
   if (merged->deleted) {
     Retire(s, members_before);
     *erase = true;
@@ -361,11 +372,12 @@ WriteResult SessionStore::WriteLocked(Session& s, const Preconditions& pre, cons
     }
     if (metrics_ != nullptr) metrics_->AddSessions(1);
   }
-  const std::int64_t members_after = MemberCount(merged->document);
+  const std::int64_t members_after = MemberCount(doc);
   if (metrics_ != nullptr && members_after != members_before) {
     metrics_->AddMembers(members_after - members_before);
   }
-  Commit(s, std::move(merged->document), std::move(merged->text), std::move(merged->parts), now);
+  if (!exists) s.doc = std::move(merged->document);
+  Commit(s, std::move(merged->text), std::move(merged->parts), now);
   r.outcome = exists ? WriteOutcome::kUpdated : WriteOutcome::kCreated;
   r.view = s.view;
   return r;
@@ -438,7 +450,8 @@ bool SessionStore::SweepLocked(Session& s, SteadyClock::time_point now) {
         std::string text = DumpJson(doc);
         if (CheckReadableByClients(doc, text.size()).ok()) {
           if (metrics_ != nullptr) metrics_->AddMembers(MemberCount(doc) - members_before);
-          Commit(s, std::move(doc), std::move(text), DocumentParts{}, now);
+          s.doc = std::move(doc);
+          Commit(s, std::move(text), DocumentParts{}, now);
           removed = true;
         }
       }

@@ -102,9 +102,11 @@ class SessionStore {
   std::optional<SessionView> Read(std::string_view key) const;
 
   // Evaluates `pre` against the current state and, when satisfied, merges
-  // `delta` (MergeDelta) and stores the result under a new ETag, all under
-  // the session's mutex. `context` needs caller_xuid and contract_version;
-  // the store fills in time, identifiers and limits.
+  // `delta` and stores the result under a new ETag, all under the session's
+  // mutex: a creation through MergeDelta, an update in place on the stored
+  // document (MergeDeltaInPlace; a refusal takes it back, so a refused
+  // write changes nothing). `context` needs caller_xuid and
+  // contract_version; the store fills in time, identifiers and limits.
   WriteResult Write(std::string_view key, const Preconditions& pre, const Json& delta,
                     MergeContext context);
 
@@ -152,8 +154,9 @@ class SessionStore {
     std::atomic<bool> has_timers{false};
 
     bool exists GUARDED_BY(mu) = false;  // false: an entry for a create in progress
-    Json doc GUARDED_BY(mu);             // valid per ValidateDocument when exists
-    SessionView view GUARDED_BY(mu);     // doc serialized, and its ETag
+    // Valid per ValidateDocument when exists; updates merge into it in place.
+    Json doc GUARDED_BY(mu);
+    SessionView view GUARDED_BY(mu);  // doc serialized, and its ETag
     // Where doc's parts are in view.body, so the next write re-serializes
     // only what it changes (empty after a sweep: that write serializes all).
     DocumentParts parts GUARDED_BY(mu);
@@ -184,10 +187,10 @@ class SessionStore {
   bool SweepLocked(Session& s, std::chrono::steady_clock::time_point now) REQUIRES(s.mu);
   // Marks `s` deleted and updates the gauges (the caller erases it).
   void Retire(Session& s, std::int64_t members_before) REQUIRES(s.mu);
-  // Stores `doc`, serialized as `text` (its parts at `parts`, or empty), as
-  // the new state of `s`.
-  // REQUIRES: CheckReadableByClients(doc, text.size()).ok().
-  void Commit(Session& s, Json doc, std::string text, DocumentParts parts,
+  // Makes `s.doc` (already the new document), serialized as `text` (its
+  // parts at `parts`, or empty), the new state of `s`: a new ETag, timers.
+  // REQUIRES: CheckReadableByClients(s.doc, text.size()).ok().
+  void Commit(Session& s, std::string text, DocumentParts parts,
               std::chrono::steady_clock::time_point now) REQUIRES(s.mu);
 
   // Constant after construction.
