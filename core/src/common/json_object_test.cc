@@ -93,8 +93,8 @@ TEST(JsonObject, AssignmentReplacesTheObject) {
 }
 
 TEST(JsonObject, RefusesAValueThatIsNotAnObject) {
-  EXPECT_THROW(JsonObject(json::array()), std::invalid_argument);
-  EXPECT_THROW(JsonObject(json(nullptr)), std::invalid_argument);
+  EXPECT_THROW(JsonObject{json::array()}, std::invalid_argument);
+  EXPECT_THROW(JsonObject{json(nullptr)}, std::invalid_argument);
   JsonObject o(json{{"a", 1}});
   EXPECT_THROW(o = json(5), std::invalid_argument);
   EXPECT_EQ(o.value(), json({{"a", 1}}));  // unchanged
