@@ -6,7 +6,8 @@
 // string lengths, member keys and indices, the `next` chain) and fails with a
 // typed Status; it never loops, never reads out of bounds and never truncates.
 // Fields it does not type are kept verbatim in the `extra` object of their
-// level, so SerializeSessionDocument() loses nothing:
+// level (a JsonObject, json_object.h: most are empty, and an empty one
+// allocates nothing), so SerializeSessionDocument() loses nothing:
 //   ParseSessionDocument(json::parse(SerializeSessionDocument(d))) == d
 // for every `d` that ParseSessionDocument produced (a fuzz invariant).
 //

@@ -157,7 +157,7 @@ Status RequireObject(const json& v, const Path& path) {
 
 Status ReadObjectValue(const json& v, const Path& path, JsonObject* out) {
   SR_RETURN_IF_ERROR(RequireObject(v, path));
-  *out = v;
+  *out = v.empty() ? JsonObject() : JsonObject(v);  // {} copies no map
   return Status::Ok();
 }
 
