@@ -6,7 +6,8 @@
 // string lengths, member keys and indices, the `next` chain) and fails with a
 // typed Status; it never loops, never reads out of bounds and never truncates.
 // Fields it does not type are kept verbatim in the `extra` object of their
-// level, so SerializeSessionDocument() loses nothing:
+// level (a JsonObject, json_object.h: most are empty, and an empty one
+// allocates nothing), so SerializeSessionDocument() loses nothing:
 //   ParseSessionDocument(json::parse(SerializeSessionDocument(d))) == d
 // for every `d` that ParseSessionDocument produced (a fuzz invariant).
 //
@@ -24,6 +25,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sessionrig/json_codec.h"
+#include "sessionrig/json_object.h"
 #include "sessionrig/status.h"
 
 namespace sessionrig {
@@ -57,7 +59,7 @@ struct SessionMetricsConstants {
   std::optional<bool> bandwidth_down;  // bandwidthDown
   std::optional<bool> bandwidth_up;    // bandwidthUp
   std::optional<bool> custom;          // custom
-  nlohmann::json extra = nlohmann::json::object();
+  JsonObject extra;
 
   friend bool operator==(const SessionMetricsConstants&, const SessionMetricsConstants&) = default;
 };
@@ -76,15 +78,15 @@ struct SessionConstantsSystem {
   std::optional<uint64_t> ready_removal_timeout;     // readyRemovalTimeout
   std::optional<uint64_t> session_empty_timeout;     // sessionEmptyTimeout
   std::optional<SessionMetricsConstants> metrics;    // metrics
-  nlohmann::json extra = nlohmann::json::object();   // untyped keys, verbatim
+  JsonObject extra;                                  // untyped keys, verbatim
 
   friend bool operator==(const SessionConstantsSystem&, const SessionConstantsSystem&) = default;
 };
 
 struct SessionConstants {
   SessionConstantsSystem system;
-  nlohmann::json custom = nlohmann::json::object();  // always an object; {} when absent
-  nlohmann::json extra = nlohmann::json::object();
+  JsonObject custom;  // empty when absent
+  JsonObject extra;
 
   friend bool operator==(const SessionConstants&, const SessionConstants&) = default;
 };
@@ -99,15 +101,15 @@ struct SessionPropertiesSystem {
   std::optional<std::string> host;
   std::optional<std::vector<uint32_t>> owners;  // member indices
   std::optional<nlohmann::json> matchmaking;    // an object when present
-  nlohmann::json extra = nlohmann::json::object();
+  JsonObject extra;
 
   friend bool operator==(const SessionPropertiesSystem&, const SessionPropertiesSystem&) = default;
 };
 
 struct SessionProperties {
   SessionPropertiesSystem system;
-  nlohmann::json custom = nlohmann::json::object();  // always an object; {} when absent
-  nlohmann::json extra = nlohmann::json::object();
+  JsonObject custom;  // empty when absent
+  JsonObject extra;
 
   friend bool operator==(const SessionProperties&, const SessionProperties&) = default;
 };
@@ -118,7 +120,7 @@ struct MembersInfo {
   std::optional<uint32_t> count;
   std::optional<uint32_t> accepted;
   std::optional<uint32_t> active;
-  nlohmann::json extra = nlohmann::json::object();
+  JsonObject extra;
 
   friend bool operator==(const MembersInfo&, const MembersInfo&) = default;
 };
@@ -129,16 +131,16 @@ struct SessionMember {
   // constants.system
   std::optional<uint64_t> xuid;  // a decimal string in JSON
   std::optional<bool> initialize;
-  nlohmann::json constants_system_extra = nlohmann::json::object();
-  nlohmann::json constants_custom = nlohmann::json::object();
-  nlohmann::json constants_extra = nlohmann::json::object();
+  JsonObject constants_system_extra;
+  JsonObject constants_custom;
+  JsonObject constants_extra;
   // properties.system
   std::optional<bool> active;
   std::optional<bool> ready;
   std::optional<std::string> secure_device_address;  // secureDeviceAddress (base64)
-  nlohmann::json properties_system_extra = nlohmann::json::object();
-  nlohmann::json properties_custom = nlohmann::json::object();
-  nlohmann::json properties_extra = nlohmann::json::object();
+  JsonObject properties_system_extra;
+  JsonObject properties_custom;
+  JsonObject properties_extra;
   // Top level of the member.
   std::optional<std::string> gamertag;  // whole; the C view cuts it to kMaxGamertagBytes
   std::optional<bool> reserved;
@@ -147,7 +149,7 @@ struct SessionMember {
   std::optional<nlohmann::json> roles;      // an object when present
   std::optional<uint32_t> next;             // index of the following member
   std::optional<bool> turn;                 // the service's "turn": IsTurnAvailable
-  nlohmann::json extra = nlohmann::json::object();
+  JsonObject extra;
 
   friend bool operator==(const SessionMember&, const SessionMember&) = default;
 };
@@ -170,7 +172,7 @@ struct SessionDocument {
   // only the caller, keyed "me"; `members` then holds that one member (its
   // index from constants.system.index, else 0) and there is no chain.
   bool members_as_me = false;
-  nlohmann::json extra = nlohmann::json::object();  // e.g. servers, roleTypes
+  JsonObject extra;  // e.g. servers, roleTypes
 
   friend bool operator==(const SessionDocument&, const SessionDocument&) = default;
 };

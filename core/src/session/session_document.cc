@@ -155,9 +155,9 @@ Status RequireObject(const json& v, const Path& path) {
   return v.is_object() ? Status::Ok() : WrongType(path, "an object");
 }
 
-Status ReadObjectValue(const json& v, const Path& path, json* out) {
+Status ReadObjectValue(const json& v, const Path& path, JsonObject* out) {
   SR_RETURN_IF_ERROR(RequireObject(v, path));
-  *out = v;
+  *out = v.empty() ? JsonObject() : JsonObject(v);  // {} copies no map
   return Status::Ok();
 }
 
@@ -218,7 +218,7 @@ Status ParseMetrics(const json& obj, const Path& path,
     } else if (it.key() == "custom") {
       SR_RETURN_IF_ERROR(ReadBool(it.value(), p, &m.custom));
     } else {
-      m.extra[it.key()] = it.value();
+      m.extra.mutable_value()[it.key()] = it.value();
     }
   }
   *out = std::move(m);
@@ -280,7 +280,7 @@ Status ParseConstantsSystem(const json& obj, const Path& path, const SessionLimi
     } else if (key == "metrics") {
       SR_RETURN_IF_ERROR(ParseMetrics(v, p, &out->metrics));
     } else {
-      out->extra[key] = v;
+      out->extra.mutable_value()[key] = v;
     }
   }
   return Status::Ok();
@@ -290,7 +290,7 @@ Status ParseConstantsSystem(const json& obj, const Path& path, const SessionLimi
 // and each member's: "system" (typed by `parse_system(value, path)`),
 // "custom" (any object, kept verbatim) and unknown keys (kept in `extra`).
 template <typename ParseSystem>
-Status ParseSection(const json& obj, const Path& path, json* custom, json* extra,
+Status ParseSection(const json& obj, const Path& path, JsonObject* custom, JsonObject* extra,
                     ParseSystem&& parse_system) {
   SR_RETURN_IF_ERROR(RequireObject(obj, path));
   for (auto it = obj.cbegin(); it != obj.cend(); ++it) {
@@ -300,7 +300,7 @@ Status ParseSection(const json& obj, const Path& path, json* custom, json* extra
     } else if (it.key() == "custom") {
       SR_RETURN_IF_ERROR(ReadObjectValue(it.value(), p, custom));
     } else {
-      (*extra)[it.key()] = it.value();
+      extra->mutable_value()[it.key()] = it.value();
     }
   }
   return Status::Ok();
@@ -344,7 +344,7 @@ Status ParsePropertiesSystem(const json& obj, const Path& path, const SessionLim
     } else if (key == "matchmaking") {
       SR_RETURN_IF_ERROR(ReadOptionalObject(v, p, &out->matchmaking));
     } else {
-      out->extra[key] = v;
+      out->extra.mutable_value()[key] = v;
     }
   }
   return Status::Ok();
@@ -373,7 +373,7 @@ Status ParseMembersInfo(const json& obj, const Path& path, MembersInfo* out) {
     } else if (key == "active") {
       SR_RETURN_IF_ERROR(ReadOptionalUint32(it.value(), p, &out->active));
     } else {
-      out->extra[key] = it.value();
+      out->extra.mutable_value()[key] = it.value();
     }
   }
   return Status::Ok();
@@ -404,7 +404,7 @@ Status ParseMemberConstantsSystem(const json& sys, const Path& p, bool key_is_in
     } else if (s.key() == "initialize") {
       SR_RETURN_IF_ERROR(ReadBool(s.value(), sp, &out->initialize));
     } else {
-      out->constants_system_extra[s.key()] = s.value();
+      out->constants_system_extra.mutable_value()[s.key()] = s.value();
     }
   }
   return Status::Ok();
@@ -431,7 +431,7 @@ Status ParseMemberPropertiesSystem(const json& sys, const Path& p, const Session
       SR_RETURN_IF_ERROR(
           ReadOptionalString(s.value(), sp, limits.max_string_bytes, &out->secure_device_address));
     } else {
-      out->properties_system_extra[s.key()] = s.value();
+      out->properties_system_extra.mutable_value()[s.key()] = s.value();
     }
   }
   return Status::Ok();
@@ -483,7 +483,7 @@ Status ParseMember(const json& obj, const Path& path, const SessionLimits& limit
     } else if (key == "turn") {
       SR_RETURN_IF_ERROR(ReadBool(v, p, &out->turn));
     } else {
-      out->extra[key] = v;
+      out->extra.mutable_value()[key] = v;
     }
   }
   return Status::Ok();
@@ -527,11 +527,15 @@ Status ParseMembers(const json& obj, const SessionLimits& limits, SessionDocumen
 
 // ---- Serialisation -----------------------------------------------------------
 
-json BaseObject(const json& extra) { return extra.is_object() ? extra : json::object(); }
+json BaseObject(const JsonObject& extra) { return extra.value(); }
 
 void PutIfNonEmpty(json& parent, const char* key, json child) {
   if (child.is_object() && child.empty()) return;
   parent[key] = std::move(child);
+}
+
+void PutIfNonEmpty(json& parent, const char* key, const JsonObject& child) {
+  if (!child.empty()) parent[key] = child.value();
 }
 
 void PutIfSet(json& o, const char* key, const std::optional<uint64_t>& v) {
@@ -847,7 +851,7 @@ StatusOr<SessionDocument> ParseSessionDocument(const nlohmann::json& root,
     } else if (key == "members") {
       members = &v;  // parsed last: the chain needs membersInfo
     } else {
-      doc.extra[key] = v;
+      doc.extra.mutable_value()[key] = v;
     }
   }
   if (members != nullptr) SR_RETURN_IF_ERROR(ParseMembers(*members, limits, &doc));

@@ -138,11 +138,18 @@ class DocumentReader {
     *out = std::move(v);
     return true;
   }
-  // An untyped key, kept verbatim.
-  bool Extra(json* extra, std::string_view key) {
-    auto [it, inserted] = extra->get_ref<json::object_t&>().try_emplace(std::string(key));
+  // An untyped key, kept verbatim; *extra allocates with its first key.
+  bool Extra(JsonObject* extra, std::string_view key) {
+    auto [it, inserted] =
+        extra->mutable_value().get_ref<json::object_t&>().try_emplace(std::string(key));
     if (!inserted) return r_.FailDuplicateKey(key);
     return r_.ReadValue(&it->second);
+  }
+  // A custom object, any keys verbatim: read key by key as Extra() reads a
+  // level's untyped keys (the same refusals as ReadValue), so that `{}`
+  // allocates nothing.
+  bool Custom(JsonObject* out) {
+    return Members([&](std::string_view key, uint32_t*) { return Extra(out, key); });
   }
   // Calls item() for each item of an array of at most max_list_items.
   template <typename Item>
@@ -198,7 +205,7 @@ class DocumentReader {
   bool PropertiesSystem(SessionPropertiesSystem* out);
   bool MembersInfoLevel(MembersInfo* out);
   template <typename System>
-  bool Section(json* custom, json* extra, System&& system);
+  bool Section(JsonObject* custom, JsonObject* extra, System&& system);
   bool MemberConstantsSystem(bool key_is_index, SessionMember* out);
   bool MemberPropertiesSystem(SessionMember* out);
   bool Member(bool key_is_index, SessionMember* out);
@@ -282,10 +289,10 @@ bool DocumentReader::ConstantsSystem(SessionConstantsSystem* out) {
 
 // The shape every constants and properties object shares (ParseSection).
 template <typename System>
-bool DocumentReader::Section(json* custom, json* extra, System&& system) {
+bool DocumentReader::Section(JsonObject* custom, JsonObject* extra, System&& system) {
   return Members([&](std::string_view key, uint32_t* seen) {
     if (key == "system") return Once(seen, 0) && system();
-    if (key == "custom") return Once(seen, 1) && Object(custom);
+    if (key == "custom") return Once(seen, 1) && Custom(custom);
     return Extra(extra, key);
   });
 }

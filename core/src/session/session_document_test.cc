@@ -75,10 +75,10 @@ TEST(SessionDocument, ParsesTheExample) {
   EXPECT_EQ(doc->constants.system.visibility, SessionVisibility::kOpen);
   EXPECT_EQ(doc->constants.system.session_empty_timeout, 0u);
   EXPECT_FALSE(doc->constants.system.reserved_removal_timeout.has_value());
-  EXPECT_EQ(doc->constants.custom, json({{"mode", "ctf"}}));
+  EXPECT_EQ(doc->constants.custom.value(), json({{"mode", "ctf"}}));
   EXPECT_EQ(doc->properties.system.join_restriction, SessionRestriction::kFollowed);
   EXPECT_EQ(doc->properties.system.closed, false);
-  EXPECT_EQ(doc->properties.custom, json({{"map", "dunes"}}));
+  EXPECT_EQ(doc->properties.custom.value(), json({{"map", "dunes"}}));
   EXPECT_EQ(doc->members_info.first, 0u);
   EXPECT_EQ(doc->members_info.next, 2u);
   EXPECT_EQ(doc->members_info.active, 1u);
@@ -87,7 +87,7 @@ TEST(SessionDocument, ParsesTheExample) {
   EXPECT_EQ(doc->members[0].xuid, 2533274790412345u);
   EXPECT_EQ(doc->members[0].gamertag, "PlayerOne");
   EXPECT_EQ(doc->members[0].active, true);
-  EXPECT_EQ(doc->members[0].properties_custom, json({{"color", "red"}, {"rank", 3}}));
+  EXPECT_EQ(doc->members[0].properties_custom.value(), json({{"color", "red"}, {"rank", 3}}));
   EXPECT_EQ(doc->members[0].next, 1u);
   EXPECT_EQ(doc->members[1].index, 1u);
   EXPECT_EQ(doc->members[1].xuid, 2533274790498765u);
@@ -118,12 +118,12 @@ TEST(SessionDocument, RoundTripsEveryFieldAndKeepsUnknownOnes) {
   EXPECT_FALSE(doc->constants.system.metrics->custom.has_value());
   EXPECT_TRUE(doc->constants.system.extra.empty());
   EXPECT_EQ(doc->properties.system.keywords, (std::vector<std::string>{"ctf", "ranked"}));
-  EXPECT_EQ(doc->extra.size(), 2u);  // servers, roleTypes
+  EXPECT_EQ(doc->extra.value().size(), 2u);  // servers, roleTypes
   ASSERT_EQ(doc->members.size(), 2u);
   EXPECT_EQ(doc->members[0].index, 3u);
   EXPECT_EQ(doc->members[0].active_title_id, 1234567u);
-  EXPECT_EQ(doc->members[0].extra, json({{"deviceToken", "t"}}));
-  EXPECT_EQ(doc->members[0].constants_system_extra, json({{"team", "red"}}));
+  EXPECT_EQ(doc->members[0].extra.value(), json({{"deviceToken", "t"}}));
+  EXPECT_EQ(doc->members[0].constants_system_extra.value(), json({{"team", "red"}}));
   EXPECT_EQ(doc->members[1].xuid, 18446744073709551615u);
 
   const std::string text = SerializeSessionDocument(*doc);

@@ -100,8 +100,7 @@ void SetMeCustom(XblMultiplayerSession* s, const std::string& name, const json* 
   SessionDocument& doc = MutableDoc(s);
   SessionMember* me = CurrentMember(s, doc);
   if (!d.me_custom_dirty) {
-    d.me_custom = (me != nullptr && me->properties_custom.is_object()) ? me->properties_custom
-                                                                       : json::object();
+    d.me_custom = me != nullptr ? me->properties_custom.value() : json::object();
     d.me_custom_dirty = true;
   }
   if (value != nullptr) {
@@ -483,9 +482,7 @@ STDAPI XblMultiplayerSessionSetCustomPropertyJson(XblMultiplayerSessionHandle ha
   return Guard([&] {
     json value;
     if (!sessionrig::ParseUserJson(valueJson, &value)) return E_INVALIDARG;
-    json& custom = sessionrig::MutableDoc(handle).properties.custom;
-    if (!custom.is_object()) custom = json::object();
-    custom[name] = std::move(value);
+    sessionrig::MutableDoc(handle).properties.custom.mutable_value()[name] = std::move(value);
     handle->delta.custom_deleted.erase(name);
     handle->delta.custom_dirty = true;
     return S_OK;
@@ -496,9 +493,8 @@ STDAPI XblMultiplayerSessionDeleteCustomPropertyJson(XblMultiplayerSessionHandle
                                                      const char* name) XBL_NOEXCEPT {
   if (handle == nullptr || !sessionrig::IsValidName(name)) return E_INVALIDARG;
   return Guard([&] {
-    json& custom = sessionrig::MutableDoc(handle).properties.custom;
-    if (!custom.is_object()) custom = json::object();
-    custom.erase(name);
+    sessionrig::JsonObject& custom = sessionrig::MutableDoc(handle).properties.custom;
+    if (!custom.empty()) custom.mutable_value().erase(name);
     handle->delta.custom_deleted.insert(name);
     handle->delta.custom_dirty = true;
     return S_OK;

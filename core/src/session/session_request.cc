@@ -128,7 +128,7 @@ std::string BuildWriteRequestBody(const XblMultiplayerSession& s) {
   json properties = json::object();
   if (!psys.empty()) properties["system"] = std::move(psys);
   if (d.custom_dirty) {
-    properties["custom"] = CustomWithDeletions(s.doc->properties.custom, d.custom_deleted);
+    properties["custom"] = CustomWithDeletions(s.doc->properties.custom.value(), d.custom_deleted);
   }
   if (!properties.empty()) body["properties"] = std::move(properties);
 

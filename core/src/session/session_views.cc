@@ -62,9 +62,8 @@ std::unique_ptr<SessionCViews> BuildViews(const SessionDocument& doc, uint64_t u
   // Constants.
   const SessionConstantsSystem& cs = doc.constants.system;
   if (cs.initiators) v->initiators = *cs.initiators;
-  v->constants_custom =
-      DumpJson(doc.constants.custom.is_object() ? doc.constants.custom : json::object());
-  v->cloud_compute_package = ObjectFieldJson(cs.extra, "cloudComputePackage");
+  v->constants_custom = DumpJson(doc.constants.custom.value());
+  v->cloud_compute_package = ObjectFieldJson(cs.extra.value(), "cloudComputePackage");
   XblMultiplayerSessionConstants& c = v->constants;
   c.MaxMembersInSession =
       cs.max_members_count.value_or(static_cast<uint32_t>(mpsd::kDefaultMaxMembersCount));
@@ -107,15 +106,15 @@ std::unique_ptr<SessionCViews> BuildViews(const SessionDocument& doc, uint64_t u
   const json& mm = ps.matchmaking ? *ps.matchmaking : json::object();
   v->matchmaking_target_constants = ObjectFieldJson(mm, "targetSessionConstants");
   v->matchmaking_connection = StringField(mm, "serverConnectionString").value_or(std::string());
-  auto candidates = ps.extra.find("serverConnectionStringCandidates");
-  if (candidates != ps.extra.end() && candidates->is_array()) {
+  const json& ps_extra = ps.extra.value();
+  auto candidates = ps_extra.find("serverConnectionStringCandidates");
+  if (candidates != ps_extra.end() && candidates->is_array()) {
     for (const json& item : *candidates) {
       if (item.is_string()) v->candidate_storage.push_back(item.get_ref<const std::string&>());
     }
   }
   for (const std::string& s : v->candidate_storage) v->candidates.push_back(s.c_str());
-  v->properties_custom =
-      DumpJson(doc.properties.custom.is_object() ? doc.properties.custom : json::object());
+  v->properties_custom = DumpJson(doc.properties.custom.value());
   XblMultiplayerSessionProperties& p = v->properties;
   p.Keywords = v->keywords.empty() ? nullptr : v->keywords.data();
   p.KeywordCount = v->keywords.size();
@@ -132,7 +131,7 @@ std::unique_ptr<SessionCViews> BuildViews(const SessionDocument& doc, uint64_t u
   p.SessionOwnerMemberIdsCount = v->owners.size();
   p.Closed = ps.closed.value_or(false);
   p.Locked = ps.locked.value_or(false);
-  p.AllocateCloudCompute = BoolField(ps.extra, "allocateCloudCompute");
+  p.AllocateCloudCompute = BoolField(ps_extra, "allocateCloudCompute");
 
   // Info.
   v->branch = doc.branch.value_or(std::string());
@@ -154,14 +153,13 @@ std::unique_ptr<SessionCViews> BuildViews(const SessionDocument& doc, uint64_t u
   for (std::size_t i = 0; i < n; ++i) {
     const SessionMember& m = doc.members[i];
     SessionCViews::MemberStrings& s = v->member_strings[i];
-    s.team = StringField(m.constants_system_extra, "team");
+    s.team = StringField(m.constants_system_extra.value(), "team");
     // Matchmaking puts the member's team in its custom constants.
-    auto result = m.constants_custom.find("matchmakingResult");
-    if (result != m.constants_custom.end()) s.initial_team = StringField(*result, "initialTeam");
-    s.custom_constants =
-        DumpJson(m.constants_custom.is_object() ? m.constants_custom : json::object());
-    s.custom_properties =
-        DumpJson(m.properties_custom.is_object() ? m.properties_custom : json::object());
+    const json& custom_constants = m.constants_custom.value();
+    auto result = custom_constants.find("matchmakingResult");
+    if (result != custom_constants.end()) s.initial_team = StringField(*result, "initialTeam");
+    s.custom_constants = DumpJson(custom_constants);
+    s.custom_properties = DumpJson(m.properties_custom.value());
     XblMultiplayerSessionMember& out = v->members[i];
     out.MemberId = m.index;
     out.TeamId = CStringOrNull(s.team);
