@@ -22,7 +22,10 @@ source "$(dirname "$0")/../scripts/lib/stack.sh"
 work=$(mktemp -d)
 hup_loop=""
 trap '[ -z "$hup_loop" ] || kill "$hup_loop" 2>/dev/null || true; stack_stop; rm -rf "$work"' EXIT
-fail() { echo "FAIL: $*"; cat "$work/err" 2>/dev/null || true; exit 1; }
+# Each loadgen run writes its own stderr file ($err): a file shared between
+# runs can still hold the previous run's lines when the next one starts.
+err=/dev/null
+fail() { echo "FAIL: $*"; cat "$err" 2>/dev/null || true; exit 1; }
 
 stack_start_sessiond "$sessiond" "" "$work" --threads 2
 target="http://127.0.0.1:$SESSIOND_PORT"
@@ -53,8 +56,9 @@ grep -q "expired at" "$work/out" || { cat "$work/out"; fail "the 401 does not sa
 
 run() {  # run NAME ARGS...: a mixed run against the target; the summary in $work/NAME.json
   local name=$1; shift
+  err=$work/$name.err
   timeout 60 "$loadgen" run --scenario mixed --target "$target" --mode upsert --rate 100 \
-    --duration "$duration" --threads 2 --json "$work/$name.json" "$@" > "$work/out" 2> "$work/err" \
+    --duration "$duration" --threads 2 --json "$work/$name.json" "$@" > "$work/out" 2> "$err" \
     || fail "$name run exited $?"
 }
 
@@ -69,7 +73,7 @@ echo "  no refresh: $ok writes ok, $denied refused (401)"
 run command --token-command "'$sessionctl' token --xuid $first_xuid --count $users --ttl $ttl --secret-file '$SESSIOND_SECRET'" \
   --token-refresh 1s
 read -r denied ok < <(counts "$work/command.json")
-refreshes=$(grep -c "tokens refreshed (periodic" "$work/err" || true)
+refreshes=$(grep -c "tokens refreshed (periodic" "$err" || true)
 echo "  --token-command every 1s: $ok writes ok, $denied refused, $refreshes refreshes"
 [ "$denied" -eq 0 ] || fail "$denied writes refused although the tokens were refreshed"
 [ "$ok" -gt 0 ] || fail "no successful writes"
@@ -77,13 +81,18 @@ echo "  --token-command every 1s: $ok writes ok, $denied refused, $refreshes ref
 
 # ---- --token-file, re-read on SIGHUP.
 mint "$work/tokens" "$ttl"
+err=$work/hup.err
 # --foreground: a plain timeout ignores a signal after forwarding the first one.
 timeout --foreground 60 "$loadgen" run --scenario mixed --target "$target" --mode upsert --rate 100 \
   --duration "$duration" --threads 2 --json "$work/hup.json" --token-file "$work/tokens" \
-  > "$work/out" 2> "$work/err" &
+  > "$work/out" 2> "$err" &
 lg=$!
-for _ in $(seq 100); do grep -q "on SIGHUP" "$work/err" && break; sleep 0.1; done
-grep -q "on SIGHUP" "$work/err" || fail "loadgen did not announce SIGHUP refresh"
+for _ in $(seq 300); do
+  grep -q "on SIGHUP" "$err" 2>/dev/null && break
+  kill -0 "$lg" 2>/dev/null || break
+  sleep 0.1
+done
+grep -q "on SIGHUP" "$err" 2>/dev/null || fail "loadgen did not announce SIGHUP refresh (exited, or over 30 s)"
 (
   while kill -0 "$lg" 2>/dev/null; do
     sleep 1
@@ -99,7 +108,7 @@ wait "$hup_loop" 2>/dev/null || true
 hup_loop=""
 [ "$rc" -eq 0 ] || fail "SIGHUP run exited $rc"
 read -r denied ok < <(counts "$work/hup.json")
-refreshes=$(grep -c "tokens refreshed (on request" "$work/err" || true)
+refreshes=$(grep -c "tokens refreshed (on request" "$err" || true)
 echo "  --token-file on SIGHUP: $ok writes ok, $denied refused, $refreshes refreshes"
 [ "$denied" -eq 0 ] || fail "$denied writes refused although the tokens were re-read"
 [ "$refreshes" -ge 5 ] || fail "only $refreshes refreshes in $duration"
