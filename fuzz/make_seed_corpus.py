@@ -440,6 +440,9 @@ def request_seeds():
         http_request("GET", "/nowhere?x=1", []) + none,
         put(XUID1, CREATE) + put(XUID1, TURN_OVER_U32) + put(XUID1, LONG_KEYWORD)
         + put("99999999999999999999", {"members": {"me": {}}}) + get(XUID1) + none,
+        # An xuid with a leading zero, its token valid: 401 (was a 500).
+        put("0123", {"members": {"me": {"constants": {"system": {"initialize": True}}}}}) + none,
+        put("0123", {"members": {"me": {}}}, dev=True) + dev,
         put(XUID1, BAD_VERSION, [("If-None-Match", "*")]) + put(XUID1, BAD_INITIATORS)
         + get(XUID1) + none,
         put(XUID1, CREATE) + put(XUID1, CUSTOM_4000) + put(XUID1, CUSTOM_95)

@@ -23,13 +23,13 @@
 #include <iterator>
 #include <utility>
 
+#include "sessiond/merge.h"
+
 namespace sessionrig::sessiond {
 namespace {
 
 using SystemClock = std::chrono::system_clock;
 
-// Longest xuid accepted, digits (a 64-bit unsigned has 20).
-constexpr std::size_t kMaxXuidDigits = 20;
 // Length of a MAC in hex (SHA-256: 32 bytes).
 constexpr std::size_t kMacHexChars = 64;
 // Longest expiry accepted, digits (int64 has 19; tokens carry 10 until 2286).
@@ -49,8 +49,6 @@ std::string Hex(const unsigned char* data, std::size_t n) {
 bool IsDigits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
-
-bool IsXuid(std::string_view s) { return s.size() <= kMaxXuidDigits && IsDigits(s); }
 
 bool IsLowerHex(std::string_view s) {
   return std::all_of(s.begin(), s.end(),
@@ -212,7 +210,8 @@ StatusOr<XblCredentials> ParseXblAuthorization(std::string_view header) {
   }
   XblCredentials out{std::string(header.substr(0, semi)), std::string(header.substr(semi + 1))};
   if (!IsXuid(out.xuid)) {
-    return Status(StatusCode::kInvalidArgument, "Authorization xuid is not a decimal number");
+    return Status(StatusCode::kInvalidArgument,
+                  "Authorization xuid is not a decimal uint64 without leading zeros");
   }
   if (out.token.empty())
     return Status(StatusCode::kInvalidArgument, "Authorization token is empty");

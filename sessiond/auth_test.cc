@@ -175,6 +175,31 @@ TEST(SessiondAuth, NoneModeTrustsTheHeaderAndAllowsNone) {
   EXPECT_FALSE(auth.Authenticate("XBL3.0 x=abc;t").ok());
 }
 
+// One spelling per user: a caller whose xuid the store would refuse as
+// constants.system.xuid is refused here (401), not by the merge (was a 500).
+TEST(SessiondAuth, XuidsAreCanonicalDecimalUint64s) {
+  for (AuthMode mode : {AuthMode::kNone, AuthMode::kDev}) {
+    Authenticator auth(mode, kSecret);
+    for (const char* xuid :
+         {"0123", "00", "18446744073709551616", "99999999999999999999", "+1", "1 ", ""}) {
+      const std::string header =
+          "XBL3.0 x=" + std::string(xuid) + ";" + MintDevToken(kSecret, xuid, 1700003600);
+      auto caller = auth.Authenticate(header, At(1700000000));
+      ASSERT_FALSE(caller.ok()) << AuthModeName(mode) << " " << xuid;
+      EXPECT_EQ(caller.status().message(),
+                "Authorization xuid is not a decimal uint64 without leading zeros");
+    }
+    for (const char* xuid : {"0", "7", "18446744073709551615"}) {
+      const std::string header =
+          "XBL3.0 x=" + std::string(xuid) + ";" + MintDevToken(kSecret, xuid, 1700003600);
+      auto caller = auth.Authenticate(header, At(1700000000));
+      ASSERT_TRUE(caller.ok()) << AuthModeName(mode) << " " << xuid << ": "
+                               << caller.status().message();
+      EXPECT_EQ(*caller, xuid);
+    }
+  }
+}
+
 TEST(SessiondAuth, SecretFiles) {
   auto generated = GenerateSecret();
   ASSERT_TRUE(generated.ok());

@@ -21,8 +21,6 @@ namespace {
 
 // Longest decimal member index / reservation number accepted, digits.
 constexpr std::size_t kMaxIndexDigits = 9;
-// Longest xuid, digits (a 64-bit unsigned has 20).
-constexpr std::size_t kMaxXuidDigits = 20;
 
 Status WrongType(const std::string& path, const char* expected) {
   return Status(StatusCode::kWrongType, path + " must be " + expected);
@@ -47,9 +45,7 @@ bool IsDecimal(std::string_view s, std::size_t max_digits) {
   return std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-bool IsXuid(const Json& v) {
-  return v.is_string() && IsDecimal(v.get_ref<const std::string&>(), kMaxXuidDigits);
-}
+bool IsXuidValue(const Json& v) { return v.is_string() && IsXuid(v.get_ref<const std::string&>()); }
 
 std::int64_t ParseIndex(std::string_view s) {
   std::int64_t out = 0;
@@ -446,7 +442,7 @@ Status ValidateMemberDelta(const Json& m, const std::string& p) {
     if (Status s = RequireObject(*c, "custom", p + ".constants.custom"); !s.ok()) return s;
     if (const Json* sys = Find(*c, "system")) {
       if (!sys->is_object()) return WrongType(p + ".constants.system", "an object");
-      if (const Json* x = Find(*sys, "xuid"); x && !IsXuid(*x)) {
+      if (const Json* x = Find(*sys, "xuid"); x && !IsXuidValue(*x)) {
         return WrongType(p + ".constants.system.xuid", "a decimal xuid string");
       }
       if (const Json* i = Find(*sys, "initialize"); i && !i->is_boolean()) {
@@ -506,6 +502,12 @@ Json NewMember(const std::string& xuid, const Json& m, bool reserved, const Merg
 // "me": join, update or (null) leave.
 Status ApplyMe(Json& doc, const Json& m, const MergeContext& ctx, WriteLog& log) {
   std::string xuid = ctx.caller_xuid;
+  // The Authenticator refuses such callers (HTTP 401); stored, the member
+  // would fail ValidateDocument.
+  if (!xuid.empty() && !IsXuid(xuid)) {
+    return Status(StatusCode::kInvalidArgument,
+                  "the caller's xuid is not a decimal uint64 without leading zeros");
+  }
   if (!m.is_null()) {
     if (Status s = ValidateMemberDelta(m, "members.me"); !s.ok()) return s;
     const Json* x = nullptr;
@@ -654,7 +656,7 @@ Status ValidateMember(const std::string& key, const Json& m, std::int64_t next_i
     return Status(StatusCode::kMemberChain, p + ".constants.system.index differs from the key");
   }
   const Json* x = Find(*sys, "xuid");
-  if (x == nullptr || !IsXuid(*x))
+  if (x == nullptr || !IsXuidValue(*x))
     return WrongType(p + ".constants.system.xuid", "a decimal xuid string");
   fields->xuid = &x->get_ref<const std::string&>();
   if (*index >= next_index) {
@@ -991,6 +993,18 @@ void UndoMerge(Json* document, MergeUndo undo) {
   // Each member's `next` and `turn`, and membersInfo's counts, as they were
   // (the document was Relink's result, as every stored document is).
   Relink(doc);
+}
+
+bool IsXuid(std::string_view text) {
+  if (text.empty() || text.size() > 20 || (text.size() > 1 && text[0] == '0')) return false;
+  std::uint64_t value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return false;
+    const auto digit = static_cast<std::uint64_t>(c - '0');
+    if (value > (std::numeric_limits<std::uint64_t>::max() - digit) / 10) return false;
+    value = value * 10 + digit;
+  }
+  return true;
 }
 
 Status CheckMemberAccess(const Json& delta, std::string_view caller_xuid) {

@@ -165,6 +165,12 @@ struct MergeOutcome {
 // that write, from the outcome's `undo`.
 void UndoMerge(Json* document, MergeUndo undo);
 
+// An xuid as sessiond accepts it, in constants.system.xuid and in the
+// Authorization header: a decimal uint64 without leading zeros ("0" alone is
+// one). The one spelling per user is what makes the 403 rule, the member
+// lookup and the tokens agree on who a caller is.
+[[nodiscard]] bool IsXuid(std::string_view text);
+
 // The 403 rule: a user may only write their own member, as "me". Fails when
 // the delta names a member by index, or when "me" carries a xuid other than
 // `caller_xuid` (only checked when caller_xuid is non-empty). Any failure

@@ -454,15 +454,38 @@ TEST(SessiondMerge, ResultsClientsCouldNotReadAreRefused) {
         << r.status().ToString();
     EXPECT_NE(r.status().message().find(c.field), std::string::npos) << r.status().ToString();
   }
-  auto big_xuid = MergeDelta(&doc, Join(), Ctx("99999999999999999999"));
-  ASSERT_FALSE(big_xuid.ok());
-  EXPECT_EQ(big_xuid.status().code(), StatusCode::kWrongType);
-  EXPECT_NE(big_xuid.status().message().find("members.1.constants.system.xuid"), std::string::npos)
-      << big_xuid.status().ToString();
-
   auto r = MergeDelta(&doc, Join(), Ctx("18446744073709551615"));
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->text, r->document.dump());
+  EXPECT_TRUE(ParseSessionDocument(r->text).ok());
+}
+
+// One spelling per user (IsXuid): the caller's xuid and every xuid a delta
+// carries are decimal uint64s without leading zeros, refused before any
+// merge otherwise.
+TEST(SessiondMerge, XuidsAreCanonicalDecimalUint64s) {
+  for (const char* xuid : {"0", "7", "100", "18446744073709551615"}) EXPECT_TRUE(IsXuid(xuid));
+  for (const char* xuid : {"", "00", "0123", "18446744073709551616", "99999999999999999999",
+                           "123456789012345678901", "+1", "-1", "1 ", "1e3"}) {
+    EXPECT_FALSE(IsXuid(xuid)) << xuid;
+  }
+  const Json doc = Apply(nullptr, Join(), Ctx());
+  for (const char* xuid : {"99999999999999999999", "0123"}) {
+    auto r = MergeDelta(&doc, Join(), Ctx(xuid));
+    ASSERT_FALSE(r.ok()) << xuid;
+    EXPECT_EQ(r.status().ToString(),
+              "kInvalidArgument: the caller's xuid is not a decimal uint64 without leading zeros");
+  }
+  for (const char* member : {"me", "reserve_1"}) {
+    const Json delta = {
+        {"members", {{member, {{"constants", {{"system", {{"xuid", "18446744073709551616"}}}}}}}}}};
+    auto r = MergeDelta(&doc, delta, Ctx(""));
+    ASSERT_FALSE(r.ok()) << member;
+    EXPECT_EQ(r.status().ToString(), std::string("kWrongType: members.") + member +
+                                         ".constants.system.xuid must be a decimal xuid string");
+  }
+  auto r = MergeDelta(&doc, Join(), Ctx("18446744073709551615"));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_TRUE(ParseSessionDocument(r->text).ok());
 }
 
@@ -494,10 +517,6 @@ TEST(SessiondMerge, UpdatesAreCheckedWhereTheyChangedTheSession) {
        "a key of servers is 65537 bytes"},
       {&doc, Json{{"members", {{"me", {{"properties", {{"custom", {{"deep", deep}}}}}}}}}}, "100",
        StatusCode::kJsonDepthLimit, "members.0.properties.custom.deep"},
-      {&doc,
-       Json{{"members",
-             {{"reserve_1", {{"constants", {{"system", {{"xuid", "99999999999999999999"}}}}}}}}}},
-       "100", StatusCode::kWrongType, "members.1.constants.system.xuid"},
       {&doc,
        Json{
            {"members",
