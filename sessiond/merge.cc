@@ -996,15 +996,8 @@ void UndoMerge(Json* document, MergeUndo undo) {
 }
 
 bool IsXuid(std::string_view text) {
-  if (text.empty() || text.size() > 20 || (text.size() > 1 && text[0] == '0')) return false;
-  std::uint64_t value = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') return false;
-    const auto digit = static_cast<std::uint64_t>(c - '0');
-    if (value > (std::numeric_limits<std::uint64_t>::max() - digit) / 10) return false;
-    value = value * 10 + digit;
-  }
-  return true;
+  // Digit strings of one length compare as their numbers: 2^64 - 1 has 20.
+  return IsDecimal(text, 20) && (text.size() < 20 || text <= "18446744073709551615");
 }
 
 Status CheckMemberAccess(const Json& delta, std::string_view caller_xuid) {

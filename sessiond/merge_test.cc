@@ -464,7 +464,9 @@ TEST(SessiondMerge, ResultsClientsCouldNotReadAreRefused) {
 // carries are decimal uint64s without leading zeros, refused before any
 // merge otherwise.
 TEST(SessiondMerge, XuidsAreCanonicalDecimalUint64s) {
-  for (const char* xuid : {"0", "7", "100", "18446744073709551615"}) EXPECT_TRUE(IsXuid(xuid));
+  for (const char* xuid : {"0", "7", "100", "10000000000000000000", "18446744073709551615"}) {
+    EXPECT_TRUE(IsXuid(xuid)) << xuid;
+  }
   for (const char* xuid : {"", "00", "0123", "18446744073709551616", "99999999999999999999",
                            "123456789012345678901", "+1", "-1", "1 ", "1e3"}) {
     EXPECT_FALSE(IsXuid(xuid)) << xuid;
