@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <ctime>
 #include <fstream>
@@ -163,6 +164,31 @@ void Flatten(const json& object, const std::string& prefix,
     } else {
       out->emplace_back(key, &item.value());
     }
+  }
+}
+
+// Most items in one container of a payload ExtractPayload reads, and so the
+// most time-series rows RestoreSummary makes (no column can be longer).
+constexpr std::size_t kMaxPayloadItems = std::size_t{1} << 20;
+
+// Sets `row`'s member at the dotted `key` (Flatten's spelling) to `value`,
+// making objects on the way. False, leaving the cell out, when the path runs
+// into a value that is not an object or the member is already set: the keys
+// of a hand-edited payload can collide ("a" and "a.b").
+bool SetDotted(json& row, std::string_view key, const json& value) {
+  json* at = &row;
+  for (;;) {
+    if (!at->is_object()) return false;
+    const std::size_t dot = key.find('.');
+    json& next = (*at)[std::string(key.substr(0, dot))];
+    if (dot == std::string_view::npos) {
+      if (!next.is_null()) return false;
+      next = value;
+      return true;
+    }
+    if (next.is_null()) next = json::object();
+    at = &next;
+    key.remove_prefix(dot + 1);
   }
 }
 
@@ -537,7 +563,7 @@ StatusOr<json> ExtractPayload(std::string_view html) {
   JsonLimits limits;
   limits.max_bytes = std::size_t{256} << 20;
   limits.max_string_bytes = HdrHistogram::kMaxEncodedBytes + 64;
-  limits.max_container_items = std::size_t{1} << 20;
+  limits.max_container_items = kMaxPayloadItems;
   return ParseJsonStrict(html.substr(begin, end - begin), limits);
 }
 
@@ -546,7 +572,12 @@ json RestoreSummary(const json& payload) {
   json out = summary != nullptr ? *summary : json::object();
   const json* ts = Find(payload, "timeseries");
   if (ts == nullptr || !ts->is_object()) return out;
-  const std::size_t n = static_cast<std::size_t>(Number(Find(*ts, "count")).value_or(0.0));
+  const json* count = Find(*ts, "count");
+  if (count == nullptr || !count->is_number_unsigned() ||
+      count->get<std::uint64_t>() > kMaxPayloadItems) {
+    return out;
+  }
+  const auto n = static_cast<std::size_t>(count->get<std::uint64_t>());
   json rows = json::array();
   for (std::size_t i = 0; i < n; ++i) rows.push_back(json::object());
   const json* keys = Find(*ts, "keys");
@@ -556,23 +587,9 @@ json RestoreSummary(const json& payload) {
     if (!key.is_string()) continue;
     const json* column = Find(*columns, key.get_ref<const std::string&>());
     if (column == nullptr || !column->is_array()) continue;
-    const json::json_pointer pointer("/" + [&] {
-      // JSON pointer escapes ('~' -> "~0", '/' -> "~1"), then dots to slashes.
-      std::string p;
-      for (char c : key.get_ref<const std::string&>()) {
-        if (c == '~') {
-          p += "~0";
-        } else if (c == '/') {
-          p += "~1";
-        } else {
-          p.push_back(c == '.' ? '/' : c);
-        }
-      }
-      return p;
-    }());
     for (std::size_t i = 0; i < n && i < column->size(); ++i) {
       if ((*column)[i].is_null()) continue;
-      rows[i][pointer] = (*column)[i];
+      SetDotted(rows[i], key.get_ref<const std::string&>(), (*column)[i]);
     }
   }
   out["timeseries"] = std::move(rows);

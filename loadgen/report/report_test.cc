@@ -77,6 +77,28 @@ TEST(ReportTest, EmbeddedDataEqualsTheSummaryJson) {
   EXPECT_EQ(html.find(summary["timeseries"][3]["histogram"].get<std::string>()), std::string::npos);
 }
 
+// A payload's columns come from a page anyone may have edited: colliding
+// dotted keys leave the later cell out, keys that a JSON pointer would read
+// as array indices or escapes stay object keys, and a row count that is not
+// a plausible length restores no time series. Nothing throws.
+TEST(ReportTest, RestoreSummaryTakesAnyColumns) {
+  const json payload = json::parse(R"({
+    "summary": {"schema": "x"},
+    "timeseries": {"count": 2,
+                   "keys": ["a", "a.b", "writes.total.", "0.1", "x/y~z", 7, "missing"],
+                   "columns": {"a": [1, null], "a.b": [2, 3], "writes.total.": [4, null],
+                               "0.1": [5, 6], "x/y~z": [8, 9], "missing": "not a column"}}})");
+  const json restored = RestoreSummary(payload);
+  EXPECT_EQ(restored, json::parse(R"({"schema": "x", "timeseries": [
+    {"a": 1, "writes": {"total": {"": 4}}, "0": {"1": 5}, "x/y~z": 8},
+    {"a": {"b": 3}, "0": {"1": 6}, "x/y~z": 9}]})"));
+  for (const char* count : {"-1", "2.5", "\"2\"", "1e300", "1048577", "18446744073709551615"}) {
+    json odd = payload;
+    odd["timeseries"]["count"] = json::parse(count);
+    EXPECT_EQ(RestoreSummary(odd), payload["summary"]) << count;
+  }
+}
+
 TEST(ReportTest, SummaryWithoutNewerFieldsStillRenders) {
   SyntheticOptions o;
   o.reads = false;
